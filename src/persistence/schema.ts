@@ -1,0 +1,92 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** Timestamps are stored as timestamptz and read as Date. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T> = ColumnType<T, T | string, T | string>;
+
+export interface WorkspacesTable {
+  id: string;
+  name: string;
+  created_at: Generated<Timestamp>;
+}
+
+export interface PhoneNumbersTable {
+  phone_number_id: string;
+  workspace_id: string;
+  mode: 'sandbox' | 'production';
+  display_phone_number: string | null;
+}
+
+export interface SessionsTable {
+  id: string;
+  workspace_id: string;
+  /** `<phoneNumberId>-<customerWaId>`: the conversation; at most one open session per key. */
+  session_key: string;
+  partition: number;
+  phone_number_id: string;
+  customer_wa_id: string;
+  state: string;
+  snapshot: Json<unknown>;
+  machine_version: number;
+  /** Optimistic concurrency: every write expects the version it read and bumps it. */
+  version: number;
+  next_deadline_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  closed_at: Timestamp | null;
+}
+
+export type MessageStatus = 'received' | 'pending' | 'sent' | 'delivered' | 'read' | 'failed';
+
+export interface MessagesTable {
+  id: Generated<string>;
+  workspace_id: string;
+  session_key: string;
+  partition: number;
+  /** Null for inbound rows the session actor has not applied yet. */
+  session_id: string | null;
+  direction: 'in' | 'out';
+  /** Meta's message id: known on arrival for inbound, after the Graph call for outbound. */
+  wamid: string | null;
+  phone_number_id: string;
+  customer_wa_id: string;
+  type: string;
+  body: string | null;
+  payload: Json<unknown>;
+  /** Meta's `timestamp` for inbound; creation time for outbound. Orders a session's messages. */
+  sent_at: Timestamp;
+  status: MessageStatus;
+  error_code: number | null;
+  error_title: string | null;
+  /** When the session actor applied this inbound row (in the same transaction as its snapshot). */
+  applied_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface OutboxTable {
+  id: Generated<string>;
+  workspace_id: string;
+  session_id: string;
+  message_id: string;
+  phone_number_id: string;
+  customer_wa_id: string;
+  payload: Json<unknown>;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  created_at: Generated<Timestamp>;
+  sent_at: Timestamp | null;
+}
+
+export interface Database {
+  workspaces: WorkspacesTable;
+  phone_numbers: PhoneNumbersTable;
+  sessions: SessionsTable;
+  messages: MessagesTable;
+  outbox: OutboxTable;
+}
+
+export type SessionRow = Selectable<SessionsTable>;
+export type MessageRow = Selectable<MessagesTable>;
+export type NewMessage = Insertable<MessagesTable>;
+export type OutboxRow = Selectable<OutboxTable>;

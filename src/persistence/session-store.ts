@@ -1,0 +1,105 @@
+/**
+ * What the actor host needs from storage. One kysely implementation serves both adapters
+ * (Postgres through `pg`, PGlite embedded): the dialect is chosen at the composition root.
+ * Every method is scoped by workspace or by the partitions the caller owns.
+ */
+export interface SessionAddress {
+  workspaceId: string;
+  sessionKey: string;
+  partition: number;
+}
+
+export interface StoredSession extends SessionAddress {
+  id: string;
+  phoneNumberId: string;
+  customerWaId: string;
+  state: string;
+  snapshot: unknown;
+  machineVersion: number;
+  /** Bumped by every write; a write names the version it read. */
+  version: number;
+  nextDeadlineAt: number | null;
+  createdAt: number;
+  closedAt: number | null;
+}
+
+export interface InboundMessage {
+  id: string;
+  workspaceId: string;
+  sessionKey: string;
+  phoneNumberId: string;
+  customerWaId: string;
+  wamid: string;
+  type: string;
+  body: string | null;
+  /** The Meta message object as received. */
+  payload: unknown;
+  /** Meta's timestamp, ms since epoch. */
+  sentAt: number;
+  receivedAt: number;
+}
+
+export interface NewInboundMessage extends SessionAddress {
+  phoneNumberId: string;
+  customerWaId: string;
+  wamid: string;
+  type: string;
+  body: string | null;
+  payload: unknown;
+  sentAt: number;
+}
+
+/** A message the session wants sent: written as a message row plus an outbox row, in the session's transaction. */
+export interface OutboundIntent {
+  /** Who wrote it: the AI, a human agent, or the system (handoff notices, timeouts). */
+  author: 'ai' | 'agent' | 'system';
+  type: 'text' | 'template';
+  body: string;
+  /** The Graph API message object (without `messaging_product` and `to`). */
+  payload: unknown;
+}
+
+export interface SessionWrite {
+  session: Omit<StoredSession, 'version' | 'createdAt'> & { createdAt?: number };
+  /** The version that was read; `null` creates the session (and fails if an open one exists for the key). */
+  expectedVersion: number | null;
+  /** Inbound rows this transition consumed: marked applied and attached to the session. */
+  appliedInboundIds: string[];
+  outbound: OutboundIntent[];
+  now: number;
+}
+
+export class StaleSessionError extends Error {
+  constructor(
+    readonly sessionId: string,
+    readonly expectedVersion: number | null,
+  ) {
+    super(
+      expectedVersion === null
+        ? `session ${sessionId}: another writer created a session for this key first`
+        : `session ${sessionId}: version ${expectedVersion} is stale, another writer got there first`,
+    );
+    this.name = 'StaleSessionError';
+  }
+}
+
+export interface SessionStore {
+  /** The open (not closed) session of a key, if any. */
+  loadOpenSession(workspaceId: string, sessionKey: string): Promise<StoredSession | undefined>;
+  /** Inbound rows not yet applied, in Meta timestamp order (arrival order breaks ties). */
+  listPendingInbound(workspaceId: string, sessionKey: string, limit?: number): Promise<InboundMessage[]>;
+  /** Writes snapshot, applied inbound marks, message and outbox rows in one transaction. Throws `StaleSessionError`. */
+  writeSession(write: SessionWrite): Promise<StoredSession>;
+  /** Open sessions in these partitions whose next deadline is at or before `now`. */
+  listDueSessions(partitions: readonly number[], now: number, limit: number): Promise<SessionAddress[]>;
+  /** Keys with inbound rows received before `receivedBefore` and still not applied (a lost notice, a crash). */
+  listStalledInbound(partitions: readonly number[], receivedBefore: number, limit: number): Promise<SessionAddress[]>;
+}
+
+export interface InboundStore {
+  /**
+   * Inserts inbound rows in one committed transaction, skipping wamids the workspace already has.
+   * Resolves only after the commit: the gateway's 200 depends on it.
+   */
+  recordInbound(messages: readonly NewInboundMessage[]): Promise<{ inserted: NewInboundMessage[]; duplicates: number }>;
+}
