@@ -4,10 +4,11 @@ const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 /** Parses "90s", "15m", "24h", "2d" (or a bare number of milliseconds) into milliseconds. */
 export function parseDuration(text: string | number): number {
   if (typeof text === 'number') {
-    if (!Number.isFinite(text) || text < 0) throw new Error(`not a duration: ${text}`);
+    if (!Number.isFinite(text) || text < 0)
+      throw new Error(`expected a duration in milliseconds, got ${text}`);
     return text;
   }
   const match = DURATION.exec(text.trim());
-  if (!match) throw new Error(`not a duration: "${text}" (write e.g. 90s, 15m, 24h, 2d)`);
+  if (!match) throw new Error(`expected a duration like 90s, 15m, 24h or 2d, got ${JSON.stringify(text)}`);
   return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
 }

@@ -1,40 +1,57 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
 
+/** Fields that hold credentials: their values must never be echoed in an error message or a log. */
+export const SECRET_FIELDS: ReadonlySet<string> = new Set(['accessToken', 'token']);
+
 const identifier = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lowercase letters, digits, "-" and "_" (it becomes a NATS subject token)');
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,62}$/,
+    'must be lowercase letters, digits, "-" or "_" (it becomes a NATS subject token)',
+  );
 
-const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+const duration = z
+  .union([z.string(), z.number()], { error: 'expected a duration like 90s, 15m, 24h or 2d' })
+  .transform((value, ctx) => {
+    try {
+      const ms = parseDuration(value);
+      if (ms > 0) return ms;
+      ctx.addIssue({ code: 'custom', message: 'a timeout must be longer than 0' });
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
     return z.NEVER;
-  }
-});
+  });
 
-const phoneNumber = z.object({
-  phoneNumberId: z.string().regex(/^\d{5,20}$/, "Meta's phone_number_id: digits only"),
+// YAML reads an unquoted 106540352242922 as a number; accept it while it is exact, since people
+// copy the id from Meta's dashboard without quotes.
+const phoneNumberId = z.preprocess(
+  (value) => (typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value),
+  z.string().regex(/^\d{5,20}$/, "must be Meta's phone_number_id: 5 to 20 digits"),
+);
+
+const phoneNumber = z.strictObject({
+  phoneNumberId,
   displayPhoneNumber: z.string().optional(),
   mode: z.enum(['sandbox', 'production']),
   accessToken: z.string().optional(),
 });
 
-const humanAgent = z.object({
+const humanAgent = z.strictObject({
   id: identifier,
-  name: z.string().min(1),
+  name: z.string().min(1, 'must not be empty'),
   token: z.string().min(16, 'agent tokens need at least 16 characters'),
 });
 
-const humanTeam = z.object({
+const humanTeam = z.strictObject({
   id: identifier,
   name: z.string().optional(),
   agents: z.array(humanAgent).default([]),
 });
 
 const sessionSettings = z
-  .object({
+  .strictObject({
     inactivityTimeout: duration.default(parseDuration('24h')),
     aiTimeout: duration.default(parseDuration('30s')),
     handoffTimeout: duration.default(parseDuration('15m')),
@@ -44,79 +61,111 @@ const sessionSettings = z
       .string()
       .default('Sorry for the wait: our team is busy. We will answer as soon as someone is free.'),
     closedMessage: z.string().optional(),
-    historyLimit: z.number().int().min(2).max(200).default(20),
+    historyLimit: z
+      .number()
+      .int()
+      .min(2, 'must be between 2 and 200')
+      .max(200, 'must be between 2 and 200')
+      .default(20),
   })
   .prefault({});
 
 const agentSettings = z
-  .object({
+  .strictObject({
     instructions: z.string().default('You are a helpful customer service assistant.'),
     model: z.string().default('claude-sonnet-4-5'),
-    confidenceThreshold: z.number().min(0).max(1).default(0.55),
+    confidenceThreshold: z
+      .number()
+      .min(0, 'must be between 0 and 1')
+      .max(1, 'must be between 0 and 1')
+      .default(0.55),
     language: z.string().default('english'),
   })
   .prefault({});
 
 const fallbackSettings = z
-  .object({
-    keywords: z.array(z.string().min(1)).default(['human', 'agent', 'person']),
-    maxLowConfidenceTurns: z.number().int().min(1).default(2),
+  .strictObject({
+    keywords: z.array(z.string().min(1, 'must not be empty')).default(['human', 'agent', 'person']),
+    maxLowConfidenceTurns: z.number().int().min(1, 'must be at least 1').default(2),
     message: z.string().default('Let me connect you with our team.'),
   })
   .prefault({});
 
-const workspace = z.object({
+const workspace = z.strictObject({
   id: identifier,
-  name: z.string().min(1),
+  name: z.string().min(1, 'must not be empty'),
   phoneNumbers: z.array(phoneNumber).min(1, 'a workspace needs at least one phone number'),
   agent: agentSettings,
-  knowledge: z.array(z.string()).default([]),
+  knowledge: z.array(z.string().min(1, 'must not be empty')).default([]),
   fallback: fallbackSettings,
   humanTeams: z.array(humanTeam).default([]),
   sessions: sessionSettings,
 });
 
-export const botrelicConfigSchema = z
-  .object({ workspaces: z.array(workspace).min(1, 'configure at least one workspace') })
-  .superRefine((config, ctx) => {
-    const workspaceIds = new Set<string>();
-    const phoneNumberIds = new Set<string>();
-    const agentTokens = new Set<string>();
-    config.workspaces.forEach((ws, w) => {
-      if (workspaceIds.has(ws.id)) {
-        ctx.addIssue({ code: 'custom', path: ['workspaces', w, 'id'], message: `duplicate workspace id "${ws.id}"` });
-      }
-      workspaceIds.add(ws.id);
-      ws.phoneNumbers.forEach((pn, p) => {
-        if (phoneNumberIds.has(pn.phoneNumberId)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['workspaces', w, 'phoneNumbers', p, 'phoneNumberId'],
-            message: `phone number ${pn.phoneNumberId} is configured twice: a number belongs to one workspace`,
-          });
-        }
-        phoneNumberIds.add(pn.phoneNumberId);
-        if (pn.mode === 'production' && !pn.accessToken) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['workspaces', w, 'phoneNumbers', p, 'accessToken'],
-            message: 'a production number needs the access token of its Meta app',
-          });
-        }
-      });
-      ws.humanTeams.forEach((team, t) => {
-        team.agents.forEach((agent, a) => {
-          if (agentTokens.has(agent.token)) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['workspaces', w, 'humanTeams', t, 'agents', a, 'token'],
-              message: 'this token is already used by another agent: every agent needs its own',
-            });
-          }
-          agentTokens.add(agent.token);
+type Workspace = z.output<typeof workspace>;
+type Issue = { path: (string | number)[]; message: string };
+
+/** Cross-workspace rules: a phone number and an agent token each identify exactly one owner. */
+function crossCheck(workspaces: Workspace[]): Issue[] {
+  const issues: Issue[] = [];
+  const workspaceIds = new Set<string>();
+  const phoneNumberIds = new Set<string>();
+  // An agent may sit in several teams under one id and token; a token shared by two agents may not.
+  const tokenOwners = new Map<string, string>();
+  workspaces.forEach((ws, w) => {
+    if (workspaceIds.has(ws.id)) {
+      issues.push({ path: [w, 'id'], message: `duplicate workspace id "${ws.id}"` });
+    }
+    workspaceIds.add(ws.id);
+    ws.phoneNumbers.forEach((pn, p) => {
+      const path = [w, 'phoneNumbers', p];
+      if (phoneNumberIds.has(pn.phoneNumberId)) {
+        issues.push({
+          path: [...path, 'phoneNumberId'],
+          message: `phone number ${pn.phoneNumberId} is configured twice: a number belongs to one workspace`,
         });
+      }
+      phoneNumberIds.add(pn.phoneNumberId);
+      if (pn.mode === 'production' && !pn.accessToken) {
+        issues.push({
+          path: [...path, 'accessToken'],
+          message: 'a production number needs the access token of its Meta app',
+        });
+      }
+    });
+    const teamIds = new Set<string>();
+    const agentTokens = new Map<string, string>();
+    ws.humanTeams.forEach((team, t) => {
+      if (teamIds.has(team.id)) {
+        issues.push({ path: [w, 'humanTeams', t, 'id'], message: `duplicate team id "${team.id}"` });
+      }
+      teamIds.add(team.id);
+      team.agents.forEach((agent, a) => {
+        const path = [w, 'humanTeams', t, 'agents', a, 'token'];
+        const owner = `${ws.id}/${agent.id}`;
+        const known = agentTokens.get(agent.id);
+        if (known !== undefined && known !== agent.token) {
+          issues.push({ path, message: `agent "${agent.id}" is listed elsewhere with a different token` });
+        } else if ((tokenOwners.get(agent.token) ?? owner) !== owner) {
+          issues.push({
+            path,
+            message: 'this token is already used by another agent: every agent needs its own',
+          });
+        }
+        if (known === undefined) agentTokens.set(agent.id, agent.token);
+        if (!tokenOwners.has(agent.token)) tokenOwners.set(agent.token, owner);
       });
     });
+  });
+  return issues;
+}
+
+export const botrelicConfigSchema = z
+  .strictObject({ workspaces: z.array(workspace).min(1, 'configure at least one workspace') })
+  .superRefine((config, ctx) => {
+    for (const issue of crossCheck(config.workspaces)) {
+      ctx.addIssue({ code: 'custom', path: ['workspaces', ...issue.path], message: issue.message });
+    }
   });
 
 export type BotrelicConfig = z.output<typeof botrelicConfigSchema>;

@@ -1,13 +1,15 @@
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, GeneratedAlways, Insertable, Selectable } from 'kysely';
 
 /** Timestamps are stored as timestamptz and read as Date. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** A timestamp the database defaults to `now()`. (kysely's `Generated<Timestamp>` would nest the ColumnType.) */
+type DefaultedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, T | string, T | string>;
 
 export interface WorkspacesTable {
   id: string;
   name: string;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultedTimestamp;
 }
 
 export interface PhoneNumbersTable {
@@ -39,19 +41,24 @@ export interface SessionsTable {
 export type MessageStatus = 'received' | 'pending' | 'sent' | 'delivered' | 'read' | 'failed';
 
 export interface MessagesTable {
-  id: Generated<string>;
+  /** `generated always as identity`: bigint, read as a string. */
+  id: GeneratedAlways<string>;
   workspace_id: string;
   session_key: string;
   partition: number;
   /** Null for inbound rows the session actor has not applied yet. */
   session_id: string | null;
   direction: 'in' | 'out';
+  /** Who wrote an outbound message (`OutboundIntent.author`); null for inbound, the customer wrote it. */
+  author: 'ai' | 'agent' | 'system' | null;
   /** Meta's message id: known on arrival for inbound, after the Graph call for outbound. */
   wamid: string | null;
   phone_number_id: string;
   customer_wa_id: string;
   type: string;
   body: string | null;
+  /** WhatsApp profile name from the webhook's `contacts` (inbound only). */
+  customer_name: string | null;
   payload: Json<unknown>;
   /** Meta's `timestamp` for inbound; creation time for outbound. Orders a session's messages. */
   sent_at: Timestamp;
@@ -60,11 +67,12 @@ export interface MessagesTable {
   error_title: string | null;
   /** When the session actor applied this inbound row (in the same transaction as its snapshot). */
   applied_at: Timestamp | null;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultedTimestamp;
 }
 
 export interface OutboxTable {
-  id: Generated<string>;
+  /** `generated always as identity`: bigint, read as a string. */
+  id: GeneratedAlways<string>;
   workspace_id: string;
   session_id: string;
   message_id: string;
@@ -74,7 +82,7 @@ export interface OutboxTable {
   status: 'pending' | 'sent' | 'failed';
   attempts: Generated<number>;
   next_attempt_at: Timestamp;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultedTimestamp;
   sent_at: Timestamp | null;
 }
 

@@ -32,6 +32,8 @@ export interface InboundMessage {
   wamid: string;
   type: string;
   body: string | null;
+  /** The WhatsApp profile name from the webhook's `contacts`, when Meta sent one. */
+  customerName: string | null;
   /** The Meta message object as received. */
   payload: unknown;
   /** Meta's timestamp, ms since epoch. */
@@ -45,8 +47,11 @@ export interface NewInboundMessage extends SessionAddress {
   wamid: string;
   type: string;
   body: string | null;
+  customerName: string | null;
   payload: unknown;
   sentAt: number;
+  /** When the gateway received it, ms since epoch; the database clock when omitted. */
+  receivedAt?: number;
 }
 
 /** A message the session wants sent: written as a message row plus an outbox row, in the session's transaction. */
@@ -93,7 +98,11 @@ export interface SessionStore {
   /** Open sessions in these partitions whose next deadline is at or before `now`. */
   listDueSessions(partitions: readonly number[], now: number, limit: number): Promise<SessionAddress[]>;
   /** Keys with inbound rows received before `receivedBefore` and still not applied (a lost notice, a crash). */
-  listStalledInbound(partitions: readonly number[], receivedBefore: number, limit: number): Promise<SessionAddress[]>;
+  listStalledInbound(
+    partitions: readonly number[],
+    receivedBefore: number,
+    limit: number,
+  ): Promise<SessionAddress[]>;
 }
 
 export interface InboundStore {
@@ -101,5 +110,7 @@ export interface InboundStore {
    * Inserts inbound rows in one committed transaction, skipping wamids the workspace already has.
    * Resolves only after the commit: the gateway's 200 depends on it.
    */
-  recordInbound(messages: readonly NewInboundMessage[]): Promise<{ inserted: NewInboundMessage[]; duplicates: number }>;
+  recordInbound(
+    messages: readonly NewInboundMessage[],
+  ): Promise<{ inserted: NewInboundMessage[]; duplicates: number }>;
 }

@@ -3,7 +3,12 @@ export type SubjectKind = 'in' | 'cmd' | 'evt';
 
 export const SUBJECT_ROOT = 'botrelic';
 
-export function sessionSubject(workspaceId: string, partition: number, sessionKey: string, kind: SubjectKind): string {
+export function sessionSubject(
+  workspaceId: string,
+  partition: number,
+  sessionKey: string,
+  kind: SubjectKind,
+): string {
   return `${SUBJECT_ROOT}.${workspaceId}.${partition}.${sessionKey}.${kind}`;
 }
 

@@ -5,7 +5,11 @@
  */
 export interface Transport {
   publish(subject: string, payload: unknown): Promise<void>;
-  /** Subscribes to a subject (wildcards allowed). A `queue` group delivers each message to one member only. */
+  /**
+   * Subscribes to a subject (wildcards allowed). A `queue` group delivers each message to one member only.
+   * Messages reach the handler asynchronously, in arrival order; an async handler is not awaited before the
+   * next message, so a handler that needs one-at-a-time processing keeps its own mailbox.
+   */
   subscribe(subject: string, handler: MessageHandler, options?: { queue?: string }): Subscription;
   /** Sends a request and waits for the first reply. Rejects with `NoRespondersError` or `RequestTimeoutError`. */
   request(subject: string, payload: unknown, options?: { timeoutMs?: number }): Promise<unknown>;
@@ -24,6 +28,16 @@ export interface TransportMessage {
 }
 
 export type MessageHandler = (message: TransportMessage) => void | Promise<void>;
+
+/** Receives what a handler threw, so one bad message never takes the process down. */
+export type TransportErrorHandler = (error: unknown, subject: string) => void;
+
+/** Used when the composition root passes no logger-backed handler. */
+export const reportToStderr: TransportErrorHandler = (error, subject) => {
+  console.error(`transport handler failed on ${subject}:`, error);
+};
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
 export interface Subscription {
   unsubscribe(): void;

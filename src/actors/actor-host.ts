@@ -1,0 +1,468 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { type Actor, createActor, fromCallback, type InspectionEvent } from 'xstate';
+import type { ReplyAgent, ReplyOutcome } from '../ai/reply-agent.ts';
+import type { Clock, TimerHandle } from '../clock/clock.ts';
+import {
+  type HistoryEntry,
+  type ReplyRequest,
+  SESSION_MACHINE_VERSION,
+  type SendParams,
+  type SessionEvent,
+  type SessionMachine,
+  type SessionMachineSettings,
+  sessionMachine,
+} from '../machines/session.ts';
+import { migrateSessionSnapshot } from '../machines/session-snapshot.ts';
+import {
+  type InboundMessage,
+  type OutboundIntent,
+  type SessionAddress,
+  type SessionStore,
+  StaleSessionError,
+  type StoredSession,
+} from '../persistence/session-store.ts';
+import type { Transport } from '../transport/transport.ts';
+import type { HostMetrics } from './host-metrics.ts';
+import { toCustomerMessage } from './inbound-event.ts';
+import { Mailbox } from './mailbox.ts';
+import { publishSessionNotice, type SessionNotice } from './session-notice.ts';
+
+type CommandType =
+  | 'agent.takeover'
+  | 'agent.message'
+  | 'agent.release'
+  | 'agent.close'
+  | 'message.status'
+  | 'session.timeout';
+type WithoutAt<E> = E extends SessionEvent ? Omit<E, 'at'> : never;
+
+/** Commands from human agents, delivery statuses and timers, addressed to a session. The host stamps `at`. */
+export type SessionCommand = WithoutAt<Extract<SessionEvent, { type: CommandType }>>;
+
+export type CommandResult =
+  | { ok: true; sessionId: string; state: string; version: number }
+  | { ok: false; error: 'not_found' }
+  | { ok: false; error: 'rejected'; sessionId: string; state: string };
+
+export interface ActorHostOptions {
+  store: SessionStore;
+  transport: Transport;
+  clock: Clock;
+  replyAgent: ReplyAgent;
+  logger: Logger;
+  metrics: HostMetrics;
+  /** Per workspace: the settings a new session starts with. Unknown workspaces are refused. */
+  settingsFor(workspaceId: string): SessionMachineSettings | undefined;
+  /** Live actors idle this long are passivated (stopped; their state is already in the store). */
+  idleMs: number;
+  maxLiveActors: number;
+  inspect?: (event: InspectionEvent) => void;
+}
+
+type SessionActor = Actor<SessionMachine>;
+
+interface Cell {
+  address: SessionAddress;
+  mailbox: Mailbox;
+  live?: { actor: SessionActor; record: StoredSession; effects: SendParams[]; timer?: TimerHandle };
+  lastActivity: number;
+}
+
+const MAX_STALE_RETRIES = 5;
+
+/**
+ * Hosts session actors: one mailbox per session key, so a session's events apply one at a time in
+ * arrival order; every transition is persisted (snapshot + applied inbound rows + outbox) in one
+ * version-checked transaction before anything else happens to that session.
+ */
+export class ActorHost {
+  readonly #options: ActorHostOptions;
+  readonly #cells = new Map<string, Cell>();
+  readonly #cellsBySessionId = new Map<string, Cell>();
+  readonly #machine: SessionMachine;
+  #stopping = false;
+
+  constructor(options: ActorHostOptions) {
+    this.#options = options;
+    this.#machine = sessionMachine.provide({
+      actions: {
+        send: ({ context }, params) => {
+          this.#cellsBySessionId.get(context.sessionId)?.live?.effects.push(params);
+        },
+      },
+      actors: {
+        generateReply: fromCallback<SessionEvent, ReplyRequest>(({ input }) => this.#startReply(input)),
+      },
+    });
+  }
+
+  get liveActors(): number {
+    let live = 0;
+    for (const cell of this.#cells.values()) if (cell.live) live++;
+    return live;
+  }
+
+  /** Inbound rows were committed for this session key: apply every pending one. */
+  deliverInbound(address: SessionAddress): Promise<void> {
+    return this.#post(address, () => this.#applyPendingInbound(address));
+  }
+
+  /** A command for the open session of this key; refused commands change nothing. */
+  command(address: SessionAddress, command: SessionCommand): Promise<CommandResult> {
+    return this.#post(address, () => this.#applyCommand(address, command));
+  }
+
+  /** Fires the stored deadline of this key's open session if it is due (sweeper and in-memory timers). */
+  fireTimeout(address: SessionAddress): Promise<void> {
+    return this.#post(address, async () => {
+      await this.#applyCommand(address, { type: 'session.timeout' });
+    });
+  }
+
+  /** Stops actors idle past `idleMs`, then the least recently used beyond `maxLiveActors`. */
+  passivateIdle(): number {
+    const now = this.#options.clock.now();
+    const candidates = [...this.#cells.values()]
+      .filter(
+        (cell) =>
+          cell.live && cell.mailbox.depth === 0 && cell.live.actor.getSnapshot().value !== 'ai_responding',
+      )
+      .sort((a, b) => a.lastActivity - b.lastActivity);
+    let excess = this.liveActors - this.#options.maxLiveActors;
+    let passivated = 0;
+    for (const cell of candidates) {
+      if (now - cell.lastActivity < this.#options.idleMs && excess <= 0) break;
+      this.#release(cell);
+      this.#cells.delete(cellId(cell.address));
+      excess--;
+      passivated++;
+    }
+    if (passivated > 0) this.#options.metrics.passivations.inc(passivated);
+    this.#options.metrics.liveActors.set(this.liveActors);
+    return passivated;
+  }
+
+  /** Lets every queued job finish, then stops all actors. Their state is already persisted. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await Promise.all([...this.#cells.values()].map((cell) => cell.mailbox.idle()));
+    for (const cell of this.#cells.values()) this.#release(cell);
+    this.#cells.clear();
+  }
+
+  /** Resolves when every mailbox is empty (tests and graceful shutdown). */
+  async settle(): Promise<void> {
+    for (;;) {
+      const busy = [...this.#cells.values()].filter((cell) => cell.mailbox.depth > 0);
+      if (busy.length === 0) return;
+      await Promise.all(busy.map((cell) => cell.mailbox.idle()));
+    }
+  }
+
+  /** The snapshot of a live actor, for inspection; undefined when passivated. */
+  liveSnapshot(address: SessionAddress) {
+    return this.#cells.get(cellId(address))?.live?.actor.getSnapshot();
+  }
+
+  #post<T>(address: SessionAddress, job: () => Promise<T>): Promise<T> {
+    if (this.#stopping) return Promise.reject(new Error('actor host is stopping'));
+    const id = cellId(address);
+    let cell = this.#cells.get(id);
+    if (!cell) {
+      cell = { address, mailbox: new Mailbox(), lastActivity: this.#options.clock.now() };
+      this.#cells.set(id, cell);
+    }
+    const target = cell;
+    this.#options.metrics.mailboxDepth.inc();
+    return target.mailbox
+      .post(async () => {
+        try {
+          return await this.#retryingStaleWrites(target, job);
+        } finally {
+          target.lastActivity = this.#options.clock.now();
+          this.#options.metrics.mailboxDepth.dec();
+        }
+      })
+      .catch((error: unknown) => {
+        this.#options.logger.error({ err: error, ...address }, 'session job failed');
+        throw error;
+      });
+  }
+
+  async #retryingStaleWrites<T>(cell: Cell, job: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await job();
+      } catch (error) {
+        // Whatever failed, the actor in memory may be ahead of the store: drop it, the store is the truth.
+        this.#release(cell);
+        if (!(error instanceof StaleSessionError) || attempt >= MAX_STALE_RETRIES) throw error;
+        // Another writer got there first: start again from the fresher state.
+        this.#options.metrics.staleWrites.inc();
+        this.#options.logger.warn({ ...cell.address, attempt }, 'stale session write, reloading');
+      }
+    }
+  }
+
+  async #applyPendingInbound(address: SessionAddress): Promise<void> {
+    const cell = this.#cellOf(address);
+    const pending = await this.#options.store.listPendingInbound(address.workspaceId, address.sessionKey);
+    if (pending.length === 0) return;
+    let live = await this.#load(cell);
+    if (live?.actor.getSnapshot().status !== 'active') {
+      live = this.#startSession(cell, pending[0]!);
+    }
+    const before = live.actor.getSnapshot();
+    for (const message of pending) {
+      live.actor.send({
+        type: 'customer.message',
+        at: this.#options.clock.now(),
+        message: toCustomerMessage(message),
+        ...(message.customerName ? { customerName: message.customerName } : {}),
+      });
+    }
+    this.#options.metrics.eventsApplied.inc({ type: 'customer.message' }, pending.length);
+    await this.#commit(
+      cell,
+      before,
+      pending.map((message) => message.id),
+    );
+  }
+
+  async #applyCommand(address: SessionAddress, command: SessionCommand): Promise<CommandResult> {
+    const cell = this.#cellOf(address);
+    const live = await this.#load(cell);
+    if (!live) return { ok: false, error: 'not_found' };
+    const event = { ...command, at: this.#options.clock.now() } as SessionEvent;
+    const before = live.actor.getSnapshot();
+    if (before.status !== 'active' || !before.can(event)) {
+      return { ok: false, error: 'rejected', sessionId: live.record.id, state: String(before.value) };
+    }
+    live.actor.send(event);
+    this.#options.metrics.eventsApplied.inc({ type: event.type });
+    const record = await this.#commit(cell, before, []);
+    return { ok: true, sessionId: record.id, state: record.state, version: record.version };
+  }
+
+  /** The AI answered: deliver it through the mailbox so it is ordered and persisted like any event. */
+  #applyReply(cell: Cell, actor: SessionActor, signal: AbortSignal, outcome: ReplyOutcome): Promise<void> {
+    return this.#post(cell.address, async () => {
+      // A result for an actor that was stopped, reloaded or moved on is stale: the AI call is redone
+      // by whichever actor is in `ai_responding` now.
+      if (signal.aborted || cell.live?.actor !== actor) return;
+      const before = actor.getSnapshot();
+      const at = this.#options.clock.now();
+      const event: SessionEvent =
+        outcome.kind === 'reply'
+          ? {
+              type: 'ai.replied',
+              at,
+              text: outcome.text,
+              confidence: outcome.confidence,
+              lowConfidence: outcome.lowConfidence,
+              chunks: outcome.chunks,
+            }
+          : { type: 'ai.fallback', at, reason: outcome.reason, evidence: outcome.evidence };
+      actor.send(event);
+      this.#options.metrics.eventsApplied.inc({ type: event.type });
+      await this.#commit(cell, before, []);
+    });
+  }
+
+  #startReply(request: ReplyRequest): () => void {
+    const controller = new AbortController();
+    const cell = this.#cellsBySessionId.get(request.sessionId);
+    const actor = cell?.live?.actor;
+    if (!cell || !actor) return () => controller.abort();
+    // Deferred: when a burst re-enters `ai_responding` several times in one job, only the last call runs.
+    setImmediate(() => {
+      if (controller.signal.aborted) return;
+      this.#options.replyAgent
+        .generateReply(request, controller.signal)
+        .catch(
+          (error: unknown): ReplyOutcome => ({
+            kind: 'fallback',
+            reason: 'ai_error',
+            evidence: { error: error instanceof Error ? error.message : String(error) },
+          }),
+        )
+        .then((outcome) => this.#applyReply(cell, actor, controller.signal, outcome))
+        .catch((error: unknown) =>
+          this.#options.logger.error({ err: error, ...cell.address }, 'AI reply not applied'),
+        );
+    });
+    return () => controller.abort();
+  }
+
+  #cellOf(address: SessionAddress): Cell {
+    const cell = this.#cells.get(cellId(address));
+    if (!cell) throw new Error(`no mailbox for ${address.workspaceId}/${address.sessionKey}`);
+    return cell;
+  }
+
+  /** The live actor of the key's open session, rehydrated from the store if it was passivated. */
+  async #load(cell: Cell): Promise<Cell['live']> {
+    if (cell.live) return cell.live;
+    const started = performance.now();
+    const record = await this.#options.store.loadOpenSession(
+      cell.address.workspaceId,
+      cell.address.sessionKey,
+    );
+    if (!record) return undefined;
+    const snapshot = migrateSessionSnapshot(record.snapshot, record.machineVersion);
+    cell.live = { actor: undefined as unknown as SessionActor, record, effects: [] };
+    this.#cellsBySessionId.set(record.id, cell);
+    cell.live.actor = createActor(this.#machine, {
+      // A persisted snapshot is JSON; the machine restores it (input is only read for a new session).
+      snapshot: snapshot as never,
+      input: undefined as never,
+      inspect: this.#options.inspect,
+    });
+    cell.live.actor.start();
+    this.#armTimer(cell);
+    this.#options.metrics.rehydrations.inc();
+    this.#options.metrics.rehydrationSeconds.observe((performance.now() - started) / 1000);
+    this.#options.metrics.liveActors.set(this.liveActors);
+    return cell.live;
+  }
+
+  #startSession(cell: Cell, first: InboundMessage): NonNullable<Cell['live']> {
+    if (cell.live) this.#release(cell);
+    const settings = this.#options.settingsFor(cell.address.workspaceId);
+    if (!settings) throw new Error(`workspace ${cell.address.workspaceId} is not configured`);
+    const now = this.#options.clock.now();
+    const record: StoredSession = {
+      ...cell.address,
+      id: randomUUID(),
+      phoneNumberId: first.phoneNumberId,
+      customerWaId: first.customerWaId,
+      state: 'active',
+      snapshot: null,
+      machineVersion: SESSION_MACHINE_VERSION,
+      version: 0,
+      nextDeadlineAt: null,
+      createdAt: now,
+      closedAt: null,
+    };
+    const live: NonNullable<Cell['live']> = {
+      actor: undefined as unknown as SessionActor,
+      record,
+      effects: [],
+    };
+    cell.live = live;
+    this.#cellsBySessionId.set(record.id, cell);
+    live.actor = createActor(this.#machine, {
+      input: {
+        sessionId: record.id,
+        workspaceId: cell.address.workspaceId,
+        phoneNumberId: first.phoneNumberId,
+        customer: { waId: first.customerWaId, name: null },
+        settings,
+        startedAt: now,
+      },
+      inspect: this.#options.inspect,
+    });
+    live.actor.start();
+    this.#options.metrics.liveActors.set(this.liveActors);
+    return live;
+  }
+
+  /** Persists the actor's current snapshot with what the transition produced, version-checked. */
+  async #commit(
+    cell: Cell,
+    before: ReturnType<SessionActor['getSnapshot']>,
+    appliedInboundIds: string[],
+  ): Promise<StoredSession> {
+    const live = cell.live!;
+    const snapshot = live.actor.getSnapshot();
+    const effects = live.effects.splice(0);
+    const now = this.#options.clock.now();
+    const { context } = snapshot;
+    const state = String(snapshot.value);
+    const started = performance.now();
+    const isNew = live.record.version === 0;
+    const record = await this.#options.store.writeSession({
+      session: {
+        ...live.record,
+        state,
+        snapshot: live.actor.getPersistedSnapshot(),
+        machineVersion: SESSION_MACHINE_VERSION,
+        nextDeadlineAt: context.timer?.at ?? null,
+        closedAt: snapshot.status === 'done' ? now : null,
+      },
+      expectedVersion: isNew ? null : live.record.version,
+      appliedInboundIds,
+      outbound: effects.map(toOutboundIntent),
+      now,
+    });
+    this.#options.metrics.persistSeconds.observe((performance.now() - started) / 1000);
+    live.record = record;
+    this.#armTimer(cell);
+    const previousState = String(before.value);
+    if (previousState !== state || isNew)
+      this.#options.metrics.stateTransitions.inc({ from: previousState, to: state });
+    await this.#publish(cell, {
+      type: 'session.updated',
+      sessionId: record.id,
+      workspaceId: record.workspaceId,
+      sessionKey: record.sessionKey,
+      state,
+      previousState: isNew ? null : previousState,
+      version: record.version,
+      at: now,
+      entries: newEntries(before.context.history, context.history),
+    });
+    if (snapshot.status === 'done') this.#release(cell);
+    return record;
+  }
+
+  async #publish(cell: Cell, notice: SessionNotice): Promise<void> {
+    try {
+      await publishSessionNotice(this.#options.transport, cell.address, notice);
+    } catch (error) {
+      // Live updates are best effort: the session's state is already committed and readable.
+      this.#options.logger.warn({ err: error, ...cell.address }, 'could not publish session event');
+    }
+  }
+
+  #armTimer(cell: Cell): void {
+    const live = cell.live;
+    if (!live) return;
+    live.timer?.cancel();
+    live.timer = undefined;
+    const deadline = live.actor.getSnapshot().context.timer;
+    if (!deadline) return;
+    live.timer = this.#options.clock.setTimer(() => {
+      this.fireTimeout(cell.address).catch(() => undefined);
+    }, deadline.at - this.#options.clock.now());
+  }
+
+  #release(cell: Cell): void {
+    const live = cell.live;
+    if (!live) return;
+    live.timer?.cancel();
+    live.actor.stop();
+    this.#cellsBySessionId.delete(live.record.id);
+    cell.live = undefined;
+  }
+}
+
+function cellId(address: SessionAddress): string {
+  return `${address.workspaceId}/${address.sessionKey}`;
+}
+
+function toOutboundIntent(params: SendParams): OutboundIntent {
+  return {
+    author: params.author,
+    type: 'text',
+    body: params.text,
+    payload: { type: 'text', text: { body: params.text } },
+  };
+}
+
+/** History entries appended by a transition (the history is capped, so compare by identity, not length). */
+function newEntries(before: HistoryEntry[], after: HistoryEntry[]): HistoryEntry[] {
+  const seen = new Set(before);
+  return after.filter((entry) => !seen.has(entry));
+}

@@ -1,0 +1,207 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import { APIError } from '@anthropic-ai/sdk';
+import type {
+  ContentBlockParam,
+  Message,
+  MessageParam,
+  ToolUseBlock,
+} from '@anthropic-ai/sdk/resources/messages';
+import type { KnowledgeHit, KnowledgeSearch } from '../knowledge/knowledge-search.ts';
+import type { ReplyRequest } from '../machines/session.ts';
+import type { AgentSettings } from './agent-settings.ts';
+import {
+  ANSWER_TOOL,
+  ANSWER_TOOLS,
+  type AnswerInput,
+  answerInput,
+  formatPassages,
+  SEARCH_TOOL,
+  searchInput,
+  systemPrompt,
+} from './answer-prompt.ts';
+import { conversationTurns } from './conversation-turns.ts';
+import { detectFallbackAfterAnswer, detectFallbackBeforeAnswer, isWeakAnswer } from './fallback-rules.ts';
+import type { ReplyAgent, ReplyOutcome } from './reply-agent.ts';
+
+export interface AnthropicAgentOptions {
+  client: Anthropic;
+  knowledge: KnowledgeSearch;
+  settingsFor(workspaceId: string): AgentSettings;
+  /** Output tokens per model call. */
+  maxTokens?: number;
+  /** Per HTTP attempt; the session's own AI timeout (through the AbortSignal) bounds the whole turn. */
+  timeoutMs?: number;
+  /** Retries of one model call on 408/409/429/5xx and connection errors, with the SDK's backoff. */
+  maxRetries?: number;
+  /** Follow-up searches the model may make in one turn: with the final answer, at most this + 1 model calls. */
+  maxSearches?: number;
+  passagesPerSearch?: number;
+}
+
+/** A failure of the turn that is not an API error: the model broke the protocol, or the turn was aborted. */
+class TurnError extends Error {}
+
+/** Runs `work`, but gives up as soon as the turn is aborted: a slow knowledge search must not hold it. */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new TurnError('the reply was aborted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new TurnError('the reply was aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+const API_KEY_PATTERN = /sk-ant-[\w-]+/g;
+
+/** What a person needs to see about a failure, with any credential cut out of the message. */
+function errorEvidence(error: unknown, apiKey: string | null): Record<string, unknown> {
+  const raw = error instanceof Error ? error.message : String(error);
+  let message = raw.replace(API_KEY_PATTERN, '[redacted]');
+  if (apiKey) message = message.replaceAll(apiKey, '[redacted]');
+  if (!(error instanceof APIError)) return { rule: 'ai_error', error: message };
+  return {
+    rule: 'ai_error',
+    error: message,
+    status: error.status ?? null,
+    type: error.type ?? null,
+    requestId: error.requestID ?? null,
+  };
+}
+
+// Only text and tool calls are ever asked for; the assistant turn is echoed back with exactly those.
+const asParams = (content: Message['content']): ContentBlockParam[] =>
+  content.flatMap((block): ContentBlockParam[] => {
+    if (block.type === 'text') return [{ type: 'text', text: block.text }];
+    if (block.type === 'tool_use')
+      return [{ type: 'tool_use', id: block.id, name: block.name, input: block.input }];
+    return [];
+  });
+
+function parseAnswer(call: ToolUseBlock): AnswerInput {
+  const parsed = answerInput.safeParse(call.input);
+  if (!parsed.success)
+    throw new TurnError(`the model called ${ANSWER_TOOL} with invalid input: ${parsed.error.message}`);
+  if (!parsed.data.escalate && parsed.data.reply.trim() === '') {
+    throw new TurnError(`the model called ${ANSWER_TOOL} with an empty reply`);
+  }
+  return parsed.data;
+}
+
+/** The AI agent on Anthropic's Messages API. Answers only from the workspace's knowledge base; never throws. */
+export function createAnthropicAgent(options: AnthropicAgentOptions): ReplyAgent {
+  const { client, knowledge, settingsFor } = options;
+  const maxTokens = options.maxTokens ?? 1024;
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const maxRetries = options.maxRetries ?? 2;
+  const maxSearches = options.maxSearches ?? 3;
+  const passagesPerSearch = options.passagesPerSearch ?? 5;
+
+  function decide(answer: AnswerInput, request: ReplyRequest, settings: AgentSettings, hits: KnowledgeHit[]) {
+    if (answer.escalate) {
+      return {
+        kind: 'fallback',
+        reason: answer.escalate_reason ?? 'unsupported',
+        evidence: {
+          rule: 'model_escalated',
+          modelReason: answer.escalate_reason ?? null,
+          confidence: answer.confidence,
+          draft: answer.reply,
+        },
+      } satisfies ReplyOutcome;
+    }
+    const known = new Set(hits.map((hit) => hit.id));
+    // An id the model made up cites nothing.
+    const citations = answer.citations.filter((id) => known.has(id));
+    const fallback = detectFallbackAfterAnswer({
+      confidence: answer.confidence,
+      threshold: settings.confidenceThreshold,
+      lowConfidenceStreak: request.lowConfidenceStreak,
+      maxLowConfidenceTurns: settings.fallback.maxLowConfidenceTurns,
+      hits,
+      citations,
+      smallTalk: answer.small_talk,
+      minRelevance: settings.fallback.minRelevance,
+    });
+    if (fallback) return { kind: 'fallback', ...fallback } satisfies ReplyOutcome;
+    return {
+      kind: 'reply',
+      text: answer.reply.trim(),
+      confidence: answer.confidence,
+      lowConfidence: isWeakAnswer(answer.confidence, settings.confidenceThreshold),
+      chunks: citations,
+    } satisfies ReplyOutcome;
+  }
+
+  async function answerTurn(request: ReplyRequest, signal: AbortSignal): Promise<ReplyOutcome> {
+    const settings = settingsFor(request.workspaceId);
+    const before = detectFallbackBeforeAnswer({
+      unanswered: request.unanswered,
+      history: request.history,
+      settings: settings.fallback,
+    });
+    if (before) return { kind: 'fallback', ...before };
+    if (request.unanswered.length === 0) throw new TurnError('there is no customer message to answer');
+
+    const seen = new Map<string, KnowledgeHit>();
+    const search = async (query: string) => {
+      const found = await unlessAborted(
+        knowledge.search(request.workspaceId, query, { limit: passagesPerSearch }),
+        signal,
+      );
+      for (const hit of found) if (!seen.has(hit.id)) seen.set(hit.id, hit);
+      return found;
+    };
+    const question = request.unanswered
+      .map((message) => message.text)
+      .filter((text) => text !== null)
+      .join('\n');
+    const system = systemPrompt(settings, question.trim() === '' ? [] : await search(question), maxSearches);
+    const messages: MessageParam[] = conversationTurns(request.history, request.unanswered);
+
+    for (let searches = 0; ; ) {
+      const mustAnswer = searches >= maxSearches;
+      const response = await client.messages.create(
+        {
+          model: settings.model,
+          max_tokens: maxTokens,
+          system,
+          tools: ANSWER_TOOLS,
+          // With every search spent, the next call can only answer.
+          tool_choice: mustAnswer
+            ? { type: 'tool', name: ANSWER_TOOL }
+            : { type: 'any', disable_parallel_tool_use: true },
+          messages,
+        },
+        { signal, timeout: timeoutMs, maxRetries },
+      );
+      const call = response.content.find((block) => block.type === 'tool_use');
+      if (!call) throw new TurnError(`the model did not call a tool (stop_reason: ${response.stop_reason})`);
+      if (call.name === ANSWER_TOOL) return decide(parseAnswer(call), request, settings, [...seen.values()]);
+      if (call.name !== SEARCH_TOOL || mustAnswer) {
+        throw new TurnError(`the model called an unexpected tool: ${call.name}`);
+      }
+
+      const parsed = searchInput.safeParse(call.input);
+      if (!parsed.success) throw new TurnError(`the model called ${SEARCH_TOOL} with invalid input`);
+      searches++;
+      const found = await search(parsed.data.query);
+      messages.push(
+        { role: 'assistant', content: asParams(response.content) },
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: call.id, content: formatPassages(found) }],
+        },
+      );
+    }
+  }
+
+  return {
+    async generateReply(request, signal) {
+      try {
+        return await answerTurn(request, signal);
+      } catch (error) {
+        return { kind: 'fallback', reason: 'ai_error', evidence: errorEvidence(error, client.apiKey) };
+      }
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import { parseArgs } from 'node:util';
+import { createReplyAgent } from '../ai/create-reply-agent.ts';
+import { createEngine } from '../app.ts';
+import { type Environment, readEnvironment } from '../config/environment.ts';
+import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { sessionMachineJson, sessionMachineMermaid } from '../machines/session-diagram.ts';
+import { createLogger } from '../observability/logger.ts';
+import { createDatabase } from '../persistence/database.ts';
+import { migrateToLatest } from '../persistence/migrate.ts';
+import { createInspector } from './inspector.ts';
+
+const USAGE = `Usage: botrelic <command> [options]
+
+Commands:
+  serve [--config FILE] [--inspect[=URL]]   run the gateway and the actor host in one process
+  migrate                                    apply database migrations and exit
+  machine [--json | --mermaid]               print the session machine (default: both)
+
+Environment: DATABASE_URL, NATS_URL, BOTRELIC_CONFIG, BOTRELIC_DATA_DIR, PORT, HOST, LOG_LEVEL,
+ANTHROPIC_API_KEY, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN, WHATSAPP_GRAPH_URL (see README).`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    // A bare `--inspect` means the default inspector URL; parseArgs wants a value, so give it an empty one.
+    args: argv.map((arg) => (arg === '--inspect' ? '--inspect=' : arg)),
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      inspect: { type: 'string' },
+      json: { type: 'boolean' },
+      mermaid: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const env = readEnvironment(process.env);
+  switch (command) {
+    case 'serve':
+      return serve(env, values.config, values.inspect);
+    case 'migrate':
+      return migrate(env);
+    case 'machine':
+      if (!values.mermaid) console.log(JSON.stringify(sessionMachineJson(), null, 2));
+      if (!values.json) console.log(sessionMachineMermaid());
+      return 0;
+    default:
+      console.error(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function serve(env: Environment, configPath: string | undefined, inspectUrl: string | undefined) {
+  const logger = createLogger({ level: env.LOG_LEVEL });
+  const config = await loadConfig(configPath ?? env.BOTRELIC_CONFIG, process.env);
+  const inspector = inspectUrl === undefined ? undefined : createInspector(inspectUrl, logger);
+  const { agent, kind } = createReplyAgent(env);
+  const engine = await createEngine({ config, env, logger, replyAgent: agent, inspect: inspector?.inspect });
+  await engine.start();
+  const address = await engine.app.listen({ port: env.PORT, host: env.HOST });
+  logger.info(
+    {
+      address,
+      database: engine.database.dialect,
+      transport: env.NATS_URL ? 'nats' : 'in-process',
+      ai: kind,
+      workspaces: config.workspaces.map((workspace) => workspace.id),
+    },
+    'botrelic is serving',
+  );
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      logger.info({ signal }, 'shutting down: draining session mailboxes');
+      resolve();
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+  await engine.stop();
+  inspector?.stop();
+  logger.info('stopped');
+  return 0;
+}
+
+async function migrate(env: Environment) {
+  const database = env.DATABASE_URL
+    ? await createDatabase({ url: env.DATABASE_URL })
+    : await createDatabase({ dataDir: env.BOTRELIC_DATA_DIR });
+  try {
+    const applied = await migrateToLatest(database.db);
+    console.log(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
+  } finally {
+    await database.close();
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    // A bad configuration is the user's to fix: say what is wrong, without a stack trace.
+    console.error(error instanceof ConfigError ? error.message : error);
+    process.exit(1);
+  },
+);

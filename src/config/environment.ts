@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+/**
+ * The process environment the engine reads, in one place: the composition root's input.
+ * Empty strings count as unset, so `FOO= npm start` behaves like no FOO at all.
+ */
+const environmentSchema = z.object({
+  DATABASE_URL: z.string().optional(),
+  NATS_URL: z.string().optional(),
+  BOTRELIC_DATA_DIR: z.string().default('./data'),
+  BOTRELIC_CONFIG: z.string().default('botrelic.yaml'),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ANTHROPIC_API_KEY: z.string().optional(),
+  ANTHROPIC_BASE_URL: z.string().url().optional(),
+  WHATSAPP_APP_SECRET: z.string().optional(),
+  WHATSAPP_VERIFY_TOKEN: z.string().optional(),
+  WHATSAPP_GRAPH_URL: z.string().url().default('https://graph.facebook.com/v23.0'),
+  BOTRELIC_NODE_NAME: z.string().optional(),
+});
+
+export type Environment = z.output<typeof environmentSchema>;
+
+export function readEnvironment(env: Record<string, string | undefined>): Environment {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const result = environmentSchema.safeParse(present);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid environment:\n${problems.join('\n')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,479 @@
+import { and, assign, fromCallback, setup } from 'xstate';
+
+/**
+ * Bumped whenever a change to context or states would make an older persisted snapshot load wrongly;
+ * `migrateSessionSnapshot` (session-snapshot.ts) brings older snapshots up to date.
+ */
+export const SESSION_MACHINE_VERSION = 1;
+
+export type FallbackReason =
+  | 'keyword'
+  | 'low_confidence'
+  | 'unsupported'
+  | 'loop'
+  | 'ai_error'
+  | 'customer_request';
+
+export type TimerKind = 'inactivity' | 'ai' | 'handoff' | 'human_inactivity';
+
+/** Meta's 24-hour customer service window. */
+export const SERVICE_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** The durations and texts a session runs with: the workspace's settings, captured when the session starts. */
+export interface SessionMachineSettings {
+  inactivityTimeoutMs: number;
+  aiTimeoutMs: number;
+  handoffTimeoutMs: number;
+  humanInactivityTimeoutMs: number;
+  onHandoffTimeout: 'keep_waiting' | 'close';
+  handoffMessage: string;
+  handoffTimeoutMessage: string;
+  maxLowConfidenceTurns: number;
+  historyLimit: number;
+  defaultTeamId: string | null;
+}
+
+export interface CustomerMessage {
+  wamid: string;
+  /** Meta's message type: text, image, interactive, ... */
+  type: string;
+  /** The text, caption or button title; null for media without caption. */
+  text: string | null;
+  /** Meta's timestamp, ms. */
+  sentAt: number;
+}
+
+export type HistoryEntry =
+  | { kind: 'customer'; at: number; wamid: string; type: string; text: string | null }
+  | { kind: 'ai'; at: number; text: string; confidence: number; chunks: string[] }
+  | { kind: 'agent'; at: number; agentId: string; text: string }
+  | { kind: 'system'; at: number; text: string }
+  | { kind: 'fallback'; at: number; reason: FallbackReason; evidence: Record<string, unknown> }
+  | { kind: 'handback'; at: number; agentId: string }
+  | { kind: 'delivery_failed'; at: number; wamid: string; code: number | null; title: string | null };
+
+export interface Handoff {
+  reason: FallbackReason;
+  requestedAt: number;
+  teamId: string | null;
+  agentId: string | null;
+  takenAt: number | null;
+  customerNotifiedAt: number | null;
+}
+
+export interface SessionContext {
+  sessionId: string;
+  workspaceId: string;
+  phoneNumberId: string;
+  customer: { waId: string; name: string | null };
+  settings: SessionMachineSettings;
+  startedAt: number;
+  /** Recent turns, capped at `settings.historyLimit`: what the AI sees and what a person reads. */
+  history: HistoryEntry[];
+  /** Customer messages the AI has not answered yet: a burst is answered once, together. */
+  unanswered: CustomerMessage[];
+  lowConfidenceStreak: number;
+  handoff: Handoff | null;
+  /** Opens the 24-hour window in which free-form replies are allowed. */
+  lastCustomerMessageAt: number | null;
+  /** The one deadline of the current state; stored with the session so a sweeper can fire it durably. */
+  timer: { kind: TimerKind; at: number } | null;
+  closedReason: 'inactivity' | 'agent' | 'handoff_timeout' | null;
+}
+
+export interface SessionInput {
+  sessionId: string;
+  workspaceId: string;
+  phoneNumberId: string;
+  customer: { waId: string; name: string | null };
+  settings: SessionMachineSettings;
+  startedAt: number;
+}
+
+/** What the AI agent actor receives. */
+export interface ReplyRequest {
+  sessionId: string;
+  workspaceId: string;
+  history: HistoryEntry[];
+  unanswered: CustomerMessage[];
+  lowConfidenceStreak: number;
+}
+
+/** Every event carries `at`, the host clock's time when it happened: the machine never reads a clock. */
+export type SessionEvent =
+  | { type: 'customer.message'; at: number; message: CustomerMessage; customerName?: string }
+  | {
+      type: 'ai.replied';
+      at: number;
+      text: string;
+      confidence: number;
+      lowConfidence: boolean;
+      chunks: string[];
+    }
+  | {
+      type: 'ai.fallback';
+      at: number;
+      reason: FallbackReason;
+      evidence: Record<string, unknown>;
+      teamId?: string;
+    }
+  | { type: 'agent.takeover'; at: number; agentId: string; teamId?: string }
+  | { type: 'agent.message'; at: number; agentId: string; text: string }
+  | { type: 'agent.release'; at: number; agentId: string }
+  | { type: 'agent.close'; at: number; agentId: string }
+  | {
+      type: 'message.status';
+      at: number;
+      wamid: string;
+      status: 'sent' | 'delivered' | 'read' | 'failed';
+      error?: { code: number; title: string };
+    }
+  | { type: 'session.timeout'; at: number };
+
+/** What the session asks the host to send; the host writes it to the outbox with the new snapshot. */
+export interface SendParams {
+  author: 'ai' | 'agent' | 'system';
+  text: string;
+}
+
+const timeOf = (context: SessionContext, event: { type: string; at?: number }): number =>
+  typeof event.at === 'number' ? event.at : context.startedAt;
+
+const durationOf = (settings: SessionMachineSettings, kind: TimerKind): number =>
+  ({
+    inactivity: settings.inactivityTimeoutMs,
+    ai: settings.aiTimeoutMs,
+    handoff: settings.handoffTimeoutMs,
+    human_inactivity: settings.humanInactivityTimeoutMs,
+  })[kind];
+
+const appendHistory = (context: SessionContext, ...entries: HistoryEntry[]): HistoryEntry[] =>
+  [...context.history, ...entries].slice(-context.settings.historyLimit);
+
+const sendAiReply = {
+  type: 'send',
+  params: ({ event }: { event: SessionEvent }): SendParams => ({
+    author: 'ai',
+    text: event.type === 'ai.replied' ? event.text : '',
+  }),
+} as const;
+
+const sendHandoffMessage = {
+  type: 'send',
+  params: ({ context }: { context: SessionContext }): SendParams => ({
+    author: 'system',
+    text: context.settings.handoffMessage,
+  }),
+} as const;
+
+const sendAgentMessage = {
+  type: 'send',
+  params: ({ event }: { event: SessionEvent }): SendParams => ({
+    author: 'agent',
+    text: event.type === 'agent.message' ? event.text : '',
+  }),
+} as const;
+
+const notifyHandoffTimeout = [
+  {
+    type: 'send',
+    params: ({ context }: { context: SessionContext }): SendParams => ({
+      author: 'system',
+      text: context.settings.handoffTimeoutMessage,
+    }),
+  },
+  'recordHandoffTimeoutNotice',
+] as const;
+
+export const sessionMachine = setup({
+  types: {
+    context: {} as SessionContext,
+    events: {} as SessionEvent,
+    input: {} as SessionInput,
+  },
+  actors: {
+    /** The AI agent. The host provides the real one; it answers with `ai.replied` or `ai.fallback`, never throws. */
+    generateReply: fromCallback<SessionEvent, ReplyRequest>(() => undefined),
+  },
+  actions: {
+    /** Sending is the host's: it turns this into an outbox row in the same transaction as the snapshot. */
+    send: (_, _params: SendParams) => undefined,
+    armTimer: assign({
+      timer: ({ context, event }, kind: TimerKind) => ({
+        kind,
+        at: timeOf(context, event) + durationOf(context.settings, kind),
+      }),
+    }),
+    clearTimer: assign({ timer: null }),
+    recordCustomerMessage: assign(({ context, event }) => {
+      if (event.type !== 'customer.message') return {};
+      const { message } = event;
+      return {
+        history: appendHistory(context, {
+          kind: 'customer',
+          at: event.at,
+          wamid: message.wamid,
+          type: message.type,
+          text: message.text,
+        }),
+        unanswered: [...context.unanswered, message],
+        lastCustomerMessageAt: Math.max(context.lastCustomerMessageAt ?? 0, message.sentAt),
+        customer: event.customerName ? { ...context.customer, name: event.customerName } : context.customer,
+      };
+    }),
+    recordAiReply: assign(({ context, event }) => {
+      if (event.type !== 'ai.replied') return {};
+      return {
+        history: appendHistory(context, {
+          kind: 'ai',
+          at: event.at,
+          text: event.text,
+          confidence: event.confidence,
+          chunks: event.chunks,
+        }),
+        unanswered: [],
+        lowConfidenceStreak: event.lowConfidence ? context.lowConfidenceStreak + 1 : 0,
+      };
+    }),
+    requestHandoff: assign(({ context, event }) => {
+      const at = timeOf(context, event);
+      const decision =
+        event.type === 'ai.fallback'
+          ? { reason: event.reason, evidence: event.evidence, teamId: event.teamId }
+          : event.type === 'ai.replied'
+            ? {
+                reason: 'loop' as const,
+                evidence: {
+                  lowConfidenceTurns: context.lowConfidenceStreak,
+                  lastConfidence: event.confidence,
+                },
+                teamId: undefined,
+              }
+            : {
+                reason: 'ai_error' as const,
+                evidence: { error: 'the AI agent did not answer in time' },
+                teamId: undefined,
+              };
+      return {
+        history: appendHistory(context, {
+          kind: 'fallback',
+          at,
+          reason: decision.reason,
+          evidence: decision.evidence,
+        }),
+        unanswered: [],
+        lowConfidenceStreak: 0,
+        handoff: {
+          reason: decision.reason,
+          requestedAt: at,
+          teamId: decision.teamId ?? context.settings.defaultTeamId,
+          agentId: null,
+          takenAt: null,
+          customerNotifiedAt: null,
+        },
+      };
+    }),
+    assignAgent: assign(({ context, event }) => {
+      if (event.type !== 'agent.takeover') return {};
+      const previous = context.handoff;
+      return {
+        unanswered: [],
+        handoff: {
+          reason: previous?.reason ?? 'customer_request',
+          requestedAt: previous?.requestedAt ?? event.at,
+          teamId: event.teamId ?? previous?.teamId ?? context.settings.defaultTeamId,
+          agentId: event.agentId,
+          takenAt: event.at,
+          customerNotifiedAt: previous?.customerNotifiedAt ?? null,
+        },
+      };
+    }),
+    recordAgentMessage: assign(({ context, event }) => {
+      if (event.type !== 'agent.message') return {};
+      return {
+        history: appendHistory(context, {
+          kind: 'agent',
+          at: event.at,
+          agentId: event.agentId,
+          text: event.text,
+        }),
+      };
+    }),
+    handBack: assign(({ context, event }) => {
+      if (event.type !== 'agent.release') return {};
+      return {
+        history: appendHistory(context, { kind: 'handback', at: event.at, agentId: event.agentId }),
+        handoff: null,
+        lowConfidenceStreak: 0,
+      };
+    }),
+    recordHandoffTimeoutNotice: assign(({ context, event }) => {
+      const at = timeOf(context, event);
+      return {
+        history: appendHistory(context, { kind: 'system', at, text: context.settings.handoffTimeoutMessage }),
+        handoff: context.handoff && { ...context.handoff, customerNotifiedAt: at },
+      };
+    }),
+    recordDeliveryFailure: assign(({ context, event }) => {
+      if (event.type !== 'message.status' || event.status !== 'failed') return {};
+      return {
+        history: appendHistory(context, {
+          kind: 'delivery_failed',
+          at: event.at,
+          wamid: event.wamid,
+          code: event.error?.code ?? null,
+          title: event.error?.title ?? null,
+        }),
+      };
+    }),
+    markClosed: assign({
+      closedReason: (_, reason: 'inactivity' | 'agent' | 'handoff_timeout') => reason,
+      timer: null,
+      unanswered: [],
+    }),
+  },
+  guards: {
+    timerDue: ({ context, event }) => context.timer !== null && timeOf(context, event) >= context.timer.at,
+    lowConfidenceStreakExhausted: ({ context, event }) =>
+      event.type === 'ai.replied' &&
+      event.lowConfidence &&
+      context.lowConfidenceStreak + 1 >= context.settings.maxLowConfidenceTurns,
+    closesOnHandoffTimeout: ({ context }) => context.settings.onHandoffTimeout === 'close',
+    customerNotYetToldOfWait: ({ context }) => context.handoff?.customerNotifiedAt == null,
+    isAssignedAgent: ({ context, event }) => 'agentId' in event && context.handoff?.agentId === event.agentId,
+    isAssignedAgentWithinServiceWindow: ({ context, event }) =>
+      event.type === 'agent.message' &&
+      context.handoff?.agentId === event.agentId &&
+      context.lastCustomerMessageAt !== null &&
+      event.at < context.lastCustomerMessageAt + SERVICE_WINDOW_MS,
+  },
+}).createMachine({
+  id: 'session',
+  context: ({ input }) => ({
+    sessionId: input.sessionId,
+    workspaceId: input.workspaceId,
+    phoneNumberId: input.phoneNumberId,
+    customer: input.customer,
+    settings: input.settings,
+    startedAt: input.startedAt,
+    history: [],
+    unanswered: [],
+    lowConfidenceStreak: 0,
+    handoff: null,
+    lastCustomerMessageAt: null,
+    timer: null,
+    closedReason: null,
+  }),
+  initial: 'active',
+  on: {
+    'message.status': { actions: 'recordDeliveryFailure' },
+  },
+  states: {
+    active: {
+      description: 'Waiting for the customer.',
+      entry: { type: 'armTimer', params: 'inactivity' },
+      on: {
+        'customer.message': { target: 'ai_responding', actions: 'recordCustomerMessage' },
+        'agent.takeover': { target: 'human', actions: 'assignAgent' },
+        'agent.close': { target: 'closed', actions: { type: 'markClosed', params: 'agent' } },
+        'session.timeout': {
+          guard: 'timerDue',
+          target: 'closed',
+          actions: { type: 'markClosed', params: 'inactivity' },
+        },
+      },
+    },
+    ai_responding: {
+      description: 'The AI agent composes one answer to every unanswered customer message.',
+      entry: { type: 'armTimer', params: 'ai' },
+      invoke: {
+        id: 'generateReply',
+        src: 'generateReply',
+        input: ({ context }): ReplyRequest => ({
+          sessionId: context.sessionId,
+          workspaceId: context.workspaceId,
+          history: context.history,
+          unanswered: context.unanswered,
+          lowConfidenceStreak: context.lowConfidenceStreak,
+        }),
+      },
+      on: {
+        // Re-entering restarts the AI call with the whole burst, so three quick lines get one answer.
+        'customer.message': { target: 'ai_responding', reenter: true, actions: 'recordCustomerMessage' },
+        'ai.replied': [
+          {
+            guard: 'lowConfidenceStreakExhausted',
+            target: 'fallback',
+            actions: ['requestHandoff', sendHandoffMessage],
+          },
+          { target: 'active', actions: ['recordAiReply', sendAiReply] },
+        ],
+        'ai.fallback': { target: 'fallback', actions: ['requestHandoff', sendHandoffMessage] },
+        'agent.takeover': { target: 'human', actions: 'assignAgent' },
+        'agent.close': { target: 'closed', actions: { type: 'markClosed', params: 'agent' } },
+        'session.timeout': {
+          guard: 'timerDue',
+          target: 'fallback',
+          actions: ['requestHandoff', sendHandoffMessage],
+        },
+      },
+    },
+    fallback: {
+      description: 'Handed off: waiting in a human team queue. The AI is silent.',
+      entry: { type: 'armTimer', params: 'handoff' },
+      on: {
+        'customer.message': { actions: 'recordCustomerMessage' },
+        'agent.takeover': { target: 'human', actions: 'assignAgent' },
+        'agent.close': { target: 'closed', actions: { type: 'markClosed', params: 'agent' } },
+        'session.timeout': [
+          {
+            guard: and(['timerDue', 'closesOnHandoffTimeout']),
+            target: 'closed',
+            actions: [...notifyHandoffTimeout, { type: 'markClosed', params: 'handoff_timeout' }],
+          },
+          {
+            // Tell the customer once that nobody is free yet; from then on their silence closes the session.
+            guard: and(['timerDue', 'customerNotYetToldOfWait']),
+            actions: [...notifyHandoffTimeout, { type: 'armTimer', params: 'inactivity' }],
+          },
+          {
+            guard: 'timerDue',
+            target: 'closed',
+            actions: { type: 'markClosed', params: 'inactivity' },
+          },
+        ],
+      },
+    },
+    human: {
+      description: 'A human agent owns the session and replies in the same WhatsApp thread.',
+      entry: { type: 'armTimer', params: 'human_inactivity' },
+      on: {
+        'customer.message': {
+          target: 'human',
+          reenter: true,
+          actions: 'recordCustomerMessage',
+        },
+        'agent.message': {
+          guard: 'isAssignedAgentWithinServiceWindow',
+          target: 'human',
+          reenter: true,
+          actions: ['recordAgentMessage', sendAgentMessage],
+        },
+        'agent.release': { guard: 'isAssignedAgent', target: 'active', actions: 'handBack' },
+        'agent.close': { target: 'closed', actions: { type: 'markClosed', params: 'agent' } },
+        'session.timeout': {
+          guard: 'timerDue',
+          target: 'closed',
+          actions: { type: 'markClosed', params: 'inactivity' },
+        },
+      },
+    },
+    closed: {
+      description: 'Final. A customer who writes again starts a new session.',
+      type: 'final',
+      entry: 'clearTimer',
+    },
+  },
+});
+
+export type SessionMachine = typeof sessionMachine;

@@ -1,0 +1,75 @@
+import { PGlite, types } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+
+export interface DatabaseOptions {
+  /** A Postgres connection string; without it the database is PGlite, embedded. */
+  url?: string;
+  /** Where PGlite keeps its files. */
+  dataDir?: string;
+  /** PGlite in memory: nothing survives `close()`. */
+  memory?: boolean;
+  /** Tables live in this schema (created if missing) instead of `public`. */
+  schema?: string;
+}
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export async function createDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  const { schema } = options;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new Error(`invalid schema name "${schema}": use lowercase letters, digits and "_"`);
+  }
+  return options.url ? openPostgres(options.url, schema) : openPglite(options, schema);
+}
+
+/** Readiness: resolves when the database answers a query, rejects otherwise. */
+export async function checkDatabase(db: Kysely<Database>): Promise<void> {
+  await sql`select 1`.execute(db);
+}
+
+async function openPostgres(url: string, schema: string | undefined): Promise<DatabaseHandle> {
+  // pg already reads int8 as string (our ids) and timestamptz as Date, which is what schema.ts declares.
+  const pool = new pg.Pool({
+    connectionString: url,
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+  });
+  // An idle connection dropped by the server must not crash the process: the next query fails instead,
+  // and that failure reaches the caller (the gateway answers 5xx, readiness goes red).
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  if (schema !== undefined) {
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(db).catch(async (error: unknown) => {
+      await db.destroy();
+      throw error;
+    });
+  }
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+async function openPglite(options: DatabaseOptions, schema: string | undefined): Promise<DatabaseHandle> {
+  if (!options.memory && !options.dataDir) {
+    throw new Error('createDatabase needs a url (Postgres), a dataDir (PGlite on disk) or memory: true');
+  }
+  // Read int8 as string like pg does, so ids look the same on both dialects.
+  const pgOptions = { parsers: { [types.INT8]: (value: string) => value } };
+  const pglite = options.memory
+    ? await PGlite.create(pgOptions)
+    : await PGlite.create(options.dataDir!, pgOptions);
+  if (schema !== undefined) {
+    // PGlite has a single connection, so a session-level setting holds for every query.
+    await pglite.exec(`create schema if not exists ${schema}; set search_path to ${schema}`);
+  }
+  // kysely-pglite-dialect hands its one connection to one caller at a time and queues the others until
+  // release, so concurrent `db.transaction()` calls run one after another instead of interleaving.
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  return { db, dialect: 'pglite', close: () => db.destroy() };
+}

@@ -1,0 +1,92 @@
+import type { Kysely } from 'kysely';
+import pg from 'pg';
+import { createDatabase } from '../../src/persistence/database.ts';
+import { migrateToLatest } from '../../src/persistence/migrate.ts';
+import type { Database } from '../../src/persistence/schema.ts';
+import { uniqueId } from './services.ts';
+
+export interface TestDatabase {
+  db: Kysely<Database>;
+  kind: 'postgres' | 'pglite';
+  /** The Postgres database's own URL, for a child process under test; absent on PGlite. */
+  url?: string;
+  close(): Promise<void>;
+}
+
+function postgresUrl(): string {
+  return process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+}
+
+let postgresReachable: Promise<boolean> | undefined;
+
+/** Probed once per process: a missing server must not cost every test file another timeout. */
+export function isPostgresReachable(): Promise<boolean> {
+  postgresReachable ??= (async () => {
+    const client = new pg.Client({ connectionString: postgresUrl(), connectionTimeoutMillis: 1_000 });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  })();
+  return postgresReachable;
+}
+
+/** A fresh, migrated database of its own: Postgres when running, locally PGlite otherwise, in CI an error. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (await isPostgresReachable()) return createPostgresTestDatabase();
+  if (process.env.CI === 'true') {
+    throw new Error(
+      `Postgres is required in CI but ${postgresUrl()} is not reachable. Start it with ` +
+        '`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` (or set DATABASE_URL).',
+    );
+  }
+  return createPgliteTestDatabase();
+}
+
+/** Always PGlite in memory, migrated: lets a contract suite cover the embedded adapter too. */
+export async function createPgliteTestDatabase(): Promise<TestDatabase> {
+  const { db, close } = await createDatabase({ memory: true });
+  await migrateToLatest(db);
+  return { db, kind: 'pglite', close };
+}
+
+async function createPostgresTestDatabase(): Promise<TestDatabase> {
+  const name = uniqueId('botrelic');
+  await asAdmin(`create database ${name}`);
+  const url = new URL(postgresUrl());
+  url.pathname = `/${name}`;
+  const { db, close } = await createDatabase({ url: url.href });
+  try {
+    await migrateToLatest(db);
+  } catch (error) {
+    await close();
+    await asAdmin(`drop database ${name} with (force)`);
+    throw error;
+  }
+  return {
+    db,
+    kind: 'postgres',
+    url: url.href,
+    async close() {
+      await close();
+      // FORCE: a child process under test may still hold a connection.
+      await asAdmin(`drop database if exists ${name} with (force)`);
+    },
+  };
+}
+
+/** CREATE/DROP DATABASE cannot run inside the database itself, so they go through the `test` database. */
+async function asAdmin(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: postgresUrl() });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
