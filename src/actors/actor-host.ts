@@ -380,8 +380,21 @@ export class ActorHost {
     const now = this.#options.clock.now();
     const { context } = snapshot;
     const state = String(snapshot.value);
-    const started = performance.now();
     const isNew = live.record.version === 0;
+    const previousState = String(before.value);
+    const notice: Omit<SessionNotice, 'eventId'> = {
+      type: 'session.updated',
+      sessionId: live.record.id,
+      workspaceId: live.record.workspaceId,
+      sessionKey: live.record.sessionKey,
+      state,
+      previousState: isNew ? null : previousState,
+      version: live.record.version + 1,
+      at: now,
+      handoff: context.handoff,
+      entries: newEntries(before.context.history, context.history),
+    };
+    const started = performance.now();
     const record = await this.#options.store.writeSession({
       session: {
         ...live.record,
@@ -394,25 +407,15 @@ export class ActorHost {
       expectedVersion: isNew ? null : live.record.version,
       appliedInboundIds,
       outbound: effects.map(toOutboundIntent),
+      event: notice,
       now,
     });
     this.#options.metrics.persistSeconds.observe((performance.now() - started) / 1000);
     live.record = record;
     this.#armTimer(cell);
-    const previousState = String(before.value);
     if (previousState !== state || isNew)
       this.#options.metrics.stateTransitions.inc({ from: previousState, to: state });
-    await this.#publish(cell, {
-      type: 'session.updated',
-      sessionId: record.id,
-      workspaceId: record.workspaceId,
-      sessionKey: record.sessionKey,
-      state,
-      previousState: isNew ? null : previousState,
-      version: record.version,
-      at: now,
-      entries: newEntries(before.context.history, context.history),
-    });
+    await this.#publish(cell, { ...notice, eventId: record.eventId });
     if (snapshot.status === 'done') this.#release(cell);
     return record;
   }

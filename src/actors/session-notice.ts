@@ -1,4 +1,4 @@
-import type { HistoryEntry } from '../machines/session.ts';
+import type { Handoff, HistoryEntry } from '../machines/session.ts';
 import type { SessionAddress } from '../persistence/session-store.ts';
 import { sessionSubject } from '../transport/subjects.ts';
 import type { Transport } from '../transport/transport.ts';
@@ -6,6 +6,8 @@ import type { Transport } from '../transport/transport.ts';
 /** Published on the session's `evt` subject after every committed transition: what inboxes stream live. */
 export interface SessionNotice {
   type: 'session.updated';
+  /** The stored session event's id: a live inbox resumes after it (SSE Last-Event-ID). */
+  eventId: string | null;
   sessionId: string;
   workspaceId: string;
   sessionKey: string;
@@ -13,6 +15,8 @@ export interface SessionNotice {
   previousState: string | null;
   version: number;
   at: number;
+  handoff: Handoff | null;
+  /** History entries this change appended. */
   entries: HistoryEntry[];
 }
 

@@ -9,6 +9,7 @@ import {
   type SessionWrite,
   StaleSessionError,
   type StoredSession,
+  type WrittenSession,
 } from './session-store.ts';
 
 /** The session and inbound stores over kysely: the same code runs on Postgres and PGlite. */
@@ -92,7 +93,7 @@ export function createSessionStore(db: Kysely<Database>): SessionStore & Inbound
   };
 }
 
-async function writeSessionIn(trx: Transaction<Database>, write: SessionWrite): Promise<StoredSession> {
+async function writeSessionIn(trx: Transaction<Database>, write: SessionWrite): Promise<WrittenSession> {
   const { session, expectedVersion, now } = write;
   const row = expectedVersion === null ? await insertSession(trx, write) : await updateSession(trx, write);
   if (!row) throw new StaleSessionError(session.id, expectedVersion);
@@ -166,7 +167,17 @@ async function writeSessionIn(trx: Transaction<Database>, write: SessionWrite): 
       )
       .execute();
   }
-  return toStoredSession(row);
+
+  let eventId: string | null = null;
+  if (write.event !== undefined) {
+    const event = await trx
+      .insertInto('session_events')
+      .values({ workspace_id: session.workspaceId, session_id: session.id, payload: toJson(write.event) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    eventId = event.id;
+  }
+  return { ...toStoredSession(row), eventId };
 }
 
 /** Undefined when an open session already exists for the key (or the id is taken): another writer won. */

@@ -86,12 +86,33 @@ export interface OutboxTable {
   sent_at: Timestamp | null;
 }
 
+export interface HumanAgentsTable {
+  workspace_id: string;
+  agent_id: string;
+  name: string;
+  /** SHA-256 (hex) of the agent's bearer token. */
+  token_hash: string;
+  team_ids: Json<string[]>;
+  active: Generated<boolean>;
+}
+
+export interface SessionEventsTable {
+  /** `generated always as identity`: the SSE event id, increasing in commit order. */
+  id: GeneratedAlways<string>;
+  workspace_id: string;
+  session_id: string;
+  payload: Json<unknown>;
+  created_at: DefaultedTimestamp;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   phone_numbers: PhoneNumbersTable;
   sessions: SessionsTable;
   messages: MessagesTable;
   outbox: OutboxTable;
+  human_agents: HumanAgentsTable;
+  session_events: SessionEventsTable;
 }
 
 export type SessionRow = Selectable<SessionsTable>;

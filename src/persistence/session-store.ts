@@ -71,7 +71,14 @@ export interface SessionWrite {
   /** Inbound rows this transition consumed: marked applied and attached to the session. */
   appliedInboundIds: string[];
   outbound: OutboundIntent[];
+  /** What this change looks like to a live inbox; stored as a session event in the same transaction. */
+  event?: unknown;
   now: number;
+}
+
+export interface WrittenSession extends StoredSession {
+  /** The stored session event's id (increasing per commit), when the write carried one. */
+  eventId: string | null;
 }
 
 export class StaleSessionError extends Error {
@@ -94,7 +101,7 @@ export interface SessionStore {
   /** Inbound rows not yet applied, in Meta timestamp order (arrival order breaks ties). */
   listPendingInbound(workspaceId: string, sessionKey: string, limit?: number): Promise<InboundMessage[]>;
   /** Writes snapshot, applied inbound marks, message and outbox rows in one transaction. Throws `StaleSessionError`. */
-  writeSession(write: SessionWrite): Promise<StoredSession>;
+  writeSession(write: SessionWrite): Promise<WrittenSession>;
   /** Open sessions in these partitions whose next deadline is at or before `now`. */
   listDueSessions(partitions: readonly number[], now: number, limit: number): Promise<SessionAddress[]>;
   /** Keys with inbound rows received before `receivedBefore` and still not applied (a lost notice, a crash). */

@@ -1,10 +1,17 @@
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { BotrelicConfig } from '../config/workspace-config.ts';
 import type { Database } from './schema.ts';
 
+/** Agent tokens are stored and looked up by this hash only. */
+export function hashAgentToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
 /**
- * Makes the workspaces and phone numbers tables say what the config says, in one transaction. Rows the
- * config no longer names are kept: their sessions and messages still refer to them.
+ * Makes the workspaces, phone numbers and human agents tables say what the config says, in one
+ * transaction. Workspaces and numbers the config no longer names are kept (their sessions and messages
+ * still refer to them); agents it no longer names are deactivated, so their tokens stop working.
  */
 export async function syncWorkspaces(db: Kysely<Database>, config: BotrelicConfig): Promise<void> {
   const phoneNumbers = config.workspaces.flatMap((workspace) =>
@@ -35,5 +42,51 @@ export async function syncWorkspaces(db: Kysely<Database>, config: BotrelicConfi
         })),
       )
       .execute();
+    await syncHumanAgents(trx, config);
   });
+}
+
+async function syncHumanAgents(trx: Kysely<Database>, config: BotrelicConfig): Promise<void> {
+  const agents = new Map<
+    string,
+    { workspace_id: string; agent_id: string; name: string; token_hash: string; team_ids: string[] }
+  >();
+  for (const workspace of config.workspaces) {
+    for (const team of workspace.humanTeams) {
+      for (const agent of team.agents) {
+        const key = `${workspace.id}/${agent.id}`;
+        const known = agents.get(key);
+        if (known) known.team_ids.push(team.id);
+        else
+          agents.set(key, {
+            workspace_id: workspace.id,
+            agent_id: agent.id,
+            name: agent.name,
+            token_hash: hashAgentToken(agent.token),
+            team_ids: [team.id],
+          });
+      }
+    }
+  }
+  await trx.updateTable('human_agents').set({ active: false }).execute();
+  if (agents.size === 0) return;
+  // Delete-then-insert would break nothing either, but an upsert keeps the row identity stable.
+  await trx
+    .insertInto('human_agents')
+    .values(
+      [...agents.values()].map((agent) => ({
+        ...agent,
+        team_ids: JSON.stringify(agent.team_ids),
+        active: true,
+      })),
+    )
+    .onConflict((conflict) =>
+      conflict.columns(['workspace_id', 'agent_id']).doUpdateSet((eb) => ({
+        name: eb.ref('excluded.name'),
+        token_hash: eb.ref('excluded.token_hash'),
+        team_ids: eb.ref('excluded.team_ids'),
+        active: true,
+      })),
+    )
+    .execute();
 }

@@ -46,7 +46,9 @@ describe.each([
 
   beforeEach(async ({ skip: skipTest }) => {
     if (skip) skipTest('Postgres is not running');
-    await sql`truncate outbox, messages, sessions, phone_numbers, workspaces restart identity`.execute(db);
+    await sql`truncate session_events, human_agents, outbox, messages, sessions, phone_numbers, workspaces restart identity`.execute(
+      db,
+    );
     await db
       .insertInto('workspaces')
       .values([

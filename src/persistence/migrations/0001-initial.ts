@@ -122,4 +122,32 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
 
   await db.schema.createIndex('outbox_due').on('outbox').columns(['status', 'next_attempt_at']).execute();
+
+  // Human agents from the config: the token itself is never stored, only its SHA-256.
+  await db.schema
+    .createTable('human_agents')
+    .addColumn('workspace_id', 'text', (col) => col.notNull().references('workspaces.id'))
+    .addColumn('agent_id', 'text', (col) => col.notNull())
+    .addColumn('name', 'text', (col) => col.notNull())
+    .addColumn('token_hash', 'text', (col) => col.notNull().unique())
+    .addColumn('team_ids', 'jsonb', (col) => col.notNull())
+    .addColumn('active', 'boolean', (col) => col.notNull().defaultTo(true))
+    .addPrimaryKeyConstraint('human_agents_pk', ['workspace_id', 'agent_id'])
+    .execute();
+
+  // Every committed session change, in commit order per workspace: what a live inbox resumes from
+  // (SSE Last-Event-ID) after a reconnect. Written in the session's own transaction.
+  await db.schema
+    .createTable('session_events')
+    .addColumn('id', 'bigint', (col) => col.generatedAlwaysAsIdentity().primaryKey())
+    .addColumn('workspace_id', 'text', (col) => col.notNull().references('workspaces.id'))
+    .addColumn('session_id', 'text', (col) => col.notNull().references('sessions.id'))
+    .addColumn('payload', 'jsonb', (col) => col.notNull())
+    .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
+    .execute();
+  await db.schema
+    .createIndex('session_events_workspace')
+    .on('session_events')
+    .columns(['workspace_id', 'id'])
+    .execute();
 }
