@@ -110,7 +110,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     async start() {
       router.own(partitions);
       await transport.flush();
-      sweeper.start();
+      await sweeper.start();
     },
     async stop() {
       await app.close();

@@ -120,6 +120,13 @@ export class ActorHost {
     });
   }
 
+  /** Loads the key's open session into memory, restarting whatever it was doing (an AI call). */
+  wake(address: SessionAddress): Promise<void> {
+    return this.#post(address, async () => {
+      await this.#load(this.#cellOf(address));
+    });
+  }
+
   /** Stops actors idle past `idleMs`, then the least recently used beyond `maxLiveActors`. */
   passivateIdle(): number {
     const now = this.#options.clock.now();

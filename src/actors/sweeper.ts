@@ -3,6 +3,9 @@ import type { Clock, TimerHandle } from '../clock/clock.ts';
 import type { SessionStore } from '../persistence/session-store.ts';
 import type { ActorHost } from './actor-host.ts';
 
+/** States whose session is doing something (an invoked AI call) rather than waiting for someone. */
+const IN_FLIGHT_STATES = ['ai_responding'];
+
 export interface SweeperOptions {
   host: ActorHost;
   store: SessionStore;
@@ -31,8 +34,15 @@ export class Sweeper {
     this.#options = options;
   }
 
-  start(): void {
+  /**
+   * Resumes work that was in flight when the partitions' previous owner stopped (a session composing
+   * an AI reply has no deadline soon enough to wait for), then sweeps on the interval.
+   */
+  async start(): Promise<void> {
     this.#stopped = false;
+    const { host, store } = this.#options;
+    const inFlight = await store.listSessionsInStates(this.#options.partitions(), IN_FLIGHT_STATES, 10_000);
+    await Promise.all(inFlight.map((address) => host.wake(address)));
     this.#schedule();
   }
 

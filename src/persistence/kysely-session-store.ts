@@ -58,6 +58,20 @@ export function createSessionStore(db: Kysely<Database>): SessionStore & Inbound
       return rows.map(toAddress);
     },
 
+    async listSessionsInStates(partitions, states, limit) {
+      if (partitions.length === 0 || states.length === 0) return [];
+      const rows = await db
+        .selectFrom('sessions')
+        .select(['workspace_id', 'session_key', 'partition'])
+        .where('partition', 'in', partitions)
+        .where('state', 'in', states)
+        .where('closed_at', 'is', null)
+        .orderBy('updated_at')
+        .limit(limit)
+        .execute();
+      return rows.map(toAddress);
+    },
+
     async listStalledInbound(partitions, receivedBefore, limit) {
       if (partitions.length === 0) return [];
       const rows = await db

@@ -105,6 +105,33 @@ export interface SessionEventsTable {
   created_at: DefaultedTimestamp;
 }
 
+export interface KnowledgeDocumentsTable {
+  workspace_id: string;
+  /** The file's path relative to its knowledge folder, or the id given through the API. */
+  document_id: string;
+  title: string;
+  /** Where the document came from: a `file:` URL for folder ingests (which own those rows), else the caller's. */
+  source: string;
+  /** A Postgres text search configuration (`regconfig`), read as its name: english, spanish, simple, ... */
+  language: string;
+  content_hash: string;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface KnowledgeChunksTable {
+  workspace_id: string;
+  /** `<document_id>#<position>`. */
+  id: string;
+  document_id: string;
+  position: number;
+  title: string;
+  heading: string | null;
+  text: string;
+  language: string;
+  /** Computed by the INSERT from title, heading and text; read as its text form. */
+  tsv: string;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   phone_numbers: PhoneNumbersTable;
@@ -113,6 +140,8 @@ export interface Database {
   outbox: OutboxTable;
   human_agents: HumanAgentsTable;
   session_events: SessionEventsTable;
+  knowledge_documents: KnowledgeDocumentsTable;
+  knowledge_chunks: KnowledgeChunksTable;
 }
 
 export type SessionRow = Selectable<SessionsTable>;

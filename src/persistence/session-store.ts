@@ -104,6 +104,12 @@ export interface SessionStore {
   writeSession(write: SessionWrite): Promise<WrittenSession>;
   /** Open sessions in these partitions whose next deadline is at or before `now`. */
   listDueSessions(partitions: readonly number[], now: number, limit: number): Promise<SessionAddress[]>;
+  /** Open sessions of these partitions in one of these states: work in flight that a new owner resumes. */
+  listSessionsInStates(
+    partitions: readonly number[],
+    states: readonly string[],
+    limit: number,
+  ): Promise<SessionAddress[]>;
   /** Keys with inbound rows received before `receivedBefore` and still not applied (a lost notice, a crash). */
   listStalledInbound(
     partitions: readonly number[],

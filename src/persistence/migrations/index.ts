@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.ts';
+import * as knowledge from './0002-knowledge.ts';
 
 /** Every migration, by name, in the order they apply. Imported statically so tsx and bundlers see them. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': { up: initial.up },
+  '0002-knowledge': { up: knowledge.up },
 };
 
 export const migrationProvider: MigrationProvider = {

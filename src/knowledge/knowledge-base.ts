@@ -1,0 +1,258 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../persistence/schema.ts';
+import { chunkDocument } from './chunker.ts';
+import { listKnowledgeFiles } from './knowledge-files.ts';
+import type { KnowledgeHit, KnowledgeSearch } from './knowledge-search.ts';
+import { anyLexemeQuery, searchableText } from './search-text.ts';
+
+export interface DocumentInput {
+  /** Default: the document's first `#` heading, else its id made readable. */
+  title?: string;
+  content: string;
+  /** Where it came from, for people: a `file:` URL, `api`, ... Folder ingests own the `file:` ones. */
+  source: string;
+  /** The Postgres text search configuration: english, spanish, portuguese, simple, ... */
+  language: string;
+}
+
+export interface IngestProgress {
+  done: number;
+  total: number;
+  /** The document just processed. */
+  document: string;
+}
+
+export interface IngestResult {
+  indexed: string[];
+  unchanged: string[];
+  deleted: string[];
+}
+
+export interface KnowledgeBase extends KnowledgeSearch {
+  /** Stores and indexes a document; does nothing when it has not changed. Returns whether it re-indexed. */
+  upsertDocument(
+    workspaceId: string,
+    documentId: string,
+    input: DocumentInput,
+  ): Promise<{ indexed: boolean }>;
+  /** Returns whether the document existed. */
+  deleteDocument(workspaceId: string, documentId: string): Promise<boolean>;
+  /**
+   * Makes the workspace's file documents what the folders hold: new and changed files are indexed, documents
+   * whose file is gone are deleted. Documents from other sources (the API) are left alone.
+   */
+  ingestFolders(
+    workspaceId: string,
+    folders: string[],
+    language: string,
+    onProgress?: (progress: IngestProgress) => void,
+  ): Promise<IngestResult>;
+}
+
+const FILE_SOURCE = 'file:';
+/** Longer queries are cut: the answer to a question is never in its 33rd distinct word. */
+const MAX_QUERY_TERMS = 32;
+const MAX_QUERY_CHARS = 2_000;
+const INSERT_BATCH = 500;
+/**
+ * The score is mostly coverage, the share of the query's weight a passage contains (each term weighted by its
+ * rarity in the workspace), and a little of Postgres' cover density rank, which prefers passages where the
+ * terms appear often and close together. Coverage is what makes scores comparable across queries: 0.8 means
+ * "holds the terms carrying 80% of what the question is about", whatever the question.
+ */
+const RANK_SHARE = 0.2;
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Rarer terms say more about what a question is about. A term absent from the workspace counts as rarest. */
+const termWeight = (chunks: number, frequency: number): number =>
+  Math.log(1 + chunks / Math.max(frequency, 1));
+
+/** The knowledge base on Postgres (or PGlite) full-text search. Every query is scoped by workspace. */
+export function createKnowledgeBase(db: Kysely<Database>): KnowledgeBase {
+  async function upsertDocument(
+    workspaceId: string,
+    documentId: string,
+    input: DocumentInput,
+  ): Promise<{ indexed: boolean }> {
+    const contentHash = sha256(input.content);
+    const chunked = chunkDocument(input.content, { fileName: documentId });
+    const title = input.title ?? chunked.title;
+    return db.transaction().execute(async (trx) => {
+      const existing = await trx
+        .selectFrom('knowledge_documents')
+        .select(['title', 'source', 'language', 'content_hash'])
+        .where('workspace_id', '=', workspaceId)
+        .where('document_id', '=', documentId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (
+        existing?.content_hash === contentHash &&
+        existing.title === title &&
+        existing.source === input.source &&
+        existing.language === input.language
+      ) {
+        return { indexed: false };
+      }
+      const document = {
+        workspace_id: workspaceId,
+        document_id: documentId,
+        title,
+        source: input.source,
+        language: input.language,
+        content_hash: contentHash,
+        updated_at: sql<Date>`now()`,
+      };
+      await trx
+        .insertInto('knowledge_documents')
+        .values(document)
+        .onConflict((conflict) =>
+          conflict.columns(['workspace_id', 'document_id']).doUpdateSet({
+            title,
+            source: input.source,
+            language: input.language,
+            content_hash: contentHash,
+            updated_at: sql<Date>`now()`,
+          }),
+        )
+        .execute();
+      await trx
+        .deleteFrom('knowledge_chunks')
+        .where('workspace_id', '=', workspaceId)
+        .where('document_id', '=', documentId)
+        .execute();
+      const rows = chunked.passages.map((passage) => {
+        const language = sql`${input.language}::regconfig`;
+        // Title and heading weigh more in the rank than the text (A, B, D); all three are searched.
+        const tsv = sql<string>`setweight(to_tsvector(${language}, ${searchableText(title)}), 'A')
+          || setweight(to_tsvector(${language}, ${searchableText(passage.heading ?? '')}), 'B')
+          || setweight(to_tsvector(${language}, ${searchableText(passage.text)}), 'D')`;
+        return {
+          workspace_id: workspaceId,
+          id: `${documentId}#${passage.position}`,
+          document_id: documentId,
+          position: passage.position,
+          title,
+          heading: passage.heading,
+          text: passage.text,
+          language: input.language,
+          tsv,
+        };
+      });
+      for (let start = 0; start < rows.length; start += INSERT_BATCH) {
+        await trx
+          .insertInto('knowledge_chunks')
+          .values(rows.slice(start, start + INSERT_BATCH))
+          .execute();
+      }
+      return { indexed: true };
+    });
+  }
+
+  async function deleteDocument(workspaceId: string, documentId: string): Promise<boolean> {
+    const result = await db
+      .deleteFrom('knowledge_documents')
+      .where('workspace_id', '=', workspaceId)
+      .where('document_id', '=', documentId)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async function ingestFolders(
+    workspaceId: string,
+    folders: string[],
+    language: string,
+    onProgress?: (progress: IngestProgress) => void,
+  ): Promise<IngestResult> {
+    const files = await listKnowledgeFiles(folders);
+    const result: IngestResult = { indexed: [], unchanged: [], deleted: [] };
+    for (const [index, file] of files.entries()) {
+      const content = await readFile(file.path, 'utf8');
+      const { indexed } = await upsertDocument(workspaceId, file.documentId, {
+        content,
+        source: pathToFileURL(file.path).href,
+        language,
+      });
+      (indexed ? result.indexed : result.unchanged).push(file.documentId);
+      onProgress?.({ done: index + 1, total: files.length, document: file.documentId });
+    }
+    const present = new Set(files.map((file) => file.documentId));
+    const stored = await db
+      .selectFrom('knowledge_documents')
+      .select('document_id')
+      .where('workspace_id', '=', workspaceId)
+      .where('source', 'like', `${FILE_SOURCE}%`)
+      .execute();
+    for (const { document_id } of stored) {
+      if (present.has(document_id)) continue;
+      await deleteDocument(workspaceId, document_id);
+      result.deleted.push(document_id);
+    }
+    return result;
+  }
+
+  /** The query's distinct lexemes in each text search configuration the workspace's documents use. */
+  async function queryTerms(workspaceId: string, query: string) {
+    const folded = searchableText(query.slice(0, MAX_QUERY_CHARS));
+    const { rows } = await sql<{ language: string; terms: string[]; chunks: number }>`
+      select d.language::text as language,
+        tsvector_to_array(to_tsvector(d.language, ${folded})) as terms,
+        (select count(*) from knowledge_chunks c
+          where c.workspace_id = ${workspaceId} and c.language = d.language)::int as chunks
+      from knowledge_documents d
+      where d.workspace_id = ${workspaceId}
+      group by d.language`.execute(db);
+    return rows.map((row) => ({ ...row, terms: row.terms.slice(0, MAX_QUERY_TERMS) }));
+  }
+
+  async function searchLanguage(
+    workspaceId: string,
+    language: string,
+    terms: string[],
+    chunks: number,
+    limit: number,
+  ): Promise<KnowledgeHit[]> {
+    const termQueries = terms.map((term) => anyLexemeQuery([term]));
+    const { rows: frequencies } = await sql<{ frequency: number }>`
+      select (select count(*) from knowledge_chunks c
+          where c.workspace_id = ${workspaceId} and c.language = ${language}::regconfig
+            and c.tsv @@ t.query::tsquery)::int as frequency
+      from unnest(${terms}::text[], ${termQueries}::text[]) with ordinality as t(term, query, n)
+      order by t.n`.execute(db);
+    const weights = frequencies.map((row) => termWeight(chunks, row.frequency));
+    const totalWeight = weights.reduce((sum, weight) => sum + weight, 0);
+    const { rows } = await sql<KnowledgeHit>`
+      select c.id, c.document_id as "documentId", c.title, c.heading, c.text,
+        (1 - ${RANK_SHARE}::float8) * (
+          select coalesce(sum(t.weight), 0) from unnest(${termQueries}::text[], ${weights}::float8[]) as t(query, weight)
+          where c.tsv @@ t.query::tsquery
+        ) / ${totalWeight}::float8
+        + ${RANK_SHARE}::float8 * ts_rank_cd(c.tsv, ${anyLexemeQuery(terms)}::tsquery, 32) as score
+      from knowledge_chunks c
+      where c.workspace_id = ${workspaceId} and c.language = ${language}::regconfig
+        and c.tsv @@ ${anyLexemeQuery(terms)}::tsquery
+      order by score desc, c.document_id, c.position
+      limit ${limit}`.execute(db);
+    return rows.map((row) => ({ ...row, score: Math.min(1, Math.max(0, Number(row.score))) }));
+  }
+
+  async function search(
+    workspaceId: string,
+    query: string,
+    options: { limit?: number } = {},
+  ): Promise<KnowledgeHit[]> {
+    const limit = Math.max(1, Math.min(options.limit ?? 5, 50));
+    const languages = await queryTerms(workspaceId, query);
+    const hits: KnowledgeHit[] = [];
+    for (const { language, terms, chunks } of languages) {
+      // Nothing left of the query once stop words are gone ("the", "¿y?", "🙂"): nothing to look for.
+      if (terms.length > 0) hits.push(...(await searchLanguage(workspaceId, language, terms, chunks, limit)));
+    }
+    return hits.sort((a, b) => b.score - a.score).slice(0, limit);
+  }
+
+  return { upsertDocument, deleteDocument, ingestFolders, search };
+}
