@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { InspectionEvent } from 'xstate';
 import { ActorHost } from './actors/actor-host.ts';
 import { createHostMetrics } from './actors/host-metrics.ts';
@@ -61,9 +61,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const transport = options.transport ?? (await openTransport(env, logger));
   const store = createSessionStore(database.db);
   const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'botrelic_' });
   const workspaces = new Map(
     config.workspaces.map((workspace) => [workspace.id, sessionSettingsFor(workspace)]),
   );
+  const handoffRules = new Map(config.workspaces.map((workspace) => [workspace.id, workspace.handoff.rules]));
 
   const host = new ActorHost({
     store,
@@ -73,6 +75,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     logger,
     metrics: createHostMetrics(registry),
     settingsFor: (workspaceId) => workspaces.get(workspaceId),
+    handoffRulesFor: (workspaceId) => handoffRules.get(workspaceId),
     idleMs: options.actors?.idleMs ?? 10 * 60_000,
     maxLiveActors: options.actors?.maxLiveActors ?? 100_000,
     inspect: options.inspect,

@@ -23,6 +23,8 @@ import {
   type StoredSession,
 } from '../persistence/session-store.ts';
 import type { Transport } from '../transport/transport.ts';
+import type { HandoffRule } from './handoff-routing.ts';
+import { routeHandoff } from './handoff-routing.ts';
 import type { HostMetrics } from './host-metrics.ts';
 import { toCustomerMessage } from './inbound-event.ts';
 import { Mailbox } from './mailbox.ts';
@@ -37,8 +39,12 @@ type CommandType =
   | 'session.timeout';
 type WithoutAt<E> = E extends SessionEvent ? Omit<E, 'at'> : never;
 
-/** Commands from human agents, delivery statuses and timers, addressed to a session. The host stamps `at`. */
-export type SessionCommand = WithoutAt<Extract<SessionEvent, { type: CommandType }>>;
+/**
+ * Commands from human agents, delivery statuses and timers, addressed to a session. The host stamps `at`.
+ * With `sessionId`, the command is for that session only: one meant for a session that has closed in the
+ * meantime must not reach the customer's next session under the same key.
+ */
+export type SessionCommand = WithoutAt<Extract<SessionEvent, { type: CommandType }>> & { sessionId?: string };
 
 export type CommandResult =
   | { ok: true; sessionId: string; state: string; version: number }
@@ -54,6 +60,8 @@ export interface ActorHostOptions {
   metrics: HostMetrics;
   /** Per workspace: the settings a new session starts with. Unknown workspaces are refused. */
   settingsFor(workspaceId: string): SessionMachineSettings | undefined;
+  /** Per workspace: which team a fallback goes to (handoff-routing.ts); none means the default team. */
+  handoffRulesFor?(workspaceId: string): readonly HandoffRule[] | undefined;
   /** Live actors idle this long are passivated (stopped; their state is already in the store). */
   idleMs: number;
   maxLiveActors: number;
@@ -240,8 +248,10 @@ export class ActorHost {
   async #applyCommand(address: SessionAddress, command: SessionCommand): Promise<CommandResult> {
     const cell = this.#cellOf(address);
     const live = await this.#load(cell);
-    if (!live) return { ok: false, error: 'not_found' };
-    const event = { ...command, at: this.#options.clock.now() } as SessionEvent;
+    const { sessionId, ...rest } = command;
+    if (!live || (sessionId !== undefined && sessionId !== live.record.id))
+      return { ok: false, error: 'not_found' };
+    const event = { ...rest, at: this.#options.clock.now() } as SessionEvent;
     const before = live.actor.getSnapshot();
     if (before.status !== 'active' || !before.can(event)) {
       return { ok: false, error: 'rejected', sessionId: live.record.id, state: String(before.value) };
@@ -253,13 +263,27 @@ export class ActorHost {
   }
 
   /** The AI answered: deliver it through the mailbox so it is ordered and persisted like any event. */
-  #applyReply(cell: Cell, actor: SessionActor, signal: AbortSignal, outcome: ReplyOutcome): Promise<void> {
+  #applyReply(
+    cell: Cell,
+    actor: SessionActor,
+    signal: AbortSignal,
+    request: ReplyRequest,
+    outcome: ReplyOutcome,
+  ): Promise<void> {
     return this.#post(cell.address, async () => {
       // A result for an actor that was stopped, reloaded or moved on is stale: the AI call is redone
       // by whichever actor is in `ai_responding` now.
       if (signal.aborted || cell.live?.actor !== actor) return;
       const before = actor.getSnapshot();
       const at = this.#options.clock.now();
+      const teamId =
+        outcome.kind === 'fallback'
+          ? routeHandoff(
+              this.#options.handoffRulesFor?.(cell.address.workspaceId) ?? [],
+              outcome,
+              request.unanswered,
+            )
+          : undefined;
       const event: SessionEvent =
         outcome.kind === 'reply'
           ? {
@@ -270,7 +294,13 @@ export class ActorHost {
               lowConfidence: outcome.lowConfidence,
               chunks: outcome.chunks,
             }
-          : { type: 'ai.fallback', at, reason: outcome.reason, evidence: outcome.evidence };
+          : {
+              type: 'ai.fallback',
+              at,
+              reason: outcome.reason,
+              evidence: outcome.evidence,
+              ...(teamId === undefined ? {} : { teamId }),
+            };
       actor.send(event);
       this.#options.metrics.eventsApplied.inc({ type: event.type });
       await this.#commit(cell, before, []);
@@ -294,7 +324,7 @@ export class ActorHost {
             evidence: { error: error instanceof Error ? error.message : String(error) },
           }),
         )
-        .then((outcome) => this.#applyReply(cell, actor, controller.signal, outcome))
+        .then((outcome) => this.#applyReply(cell, actor, controller.signal, request, outcome))
         .catch((error: unknown) =>
           this.#options.logger.error({ err: error, ...cell.address }, 'AI reply not applied'),
         );

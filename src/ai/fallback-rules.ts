@@ -99,7 +99,7 @@ const wordsOf = (text: string): string[] => {
 const UNSPACED_SCRIPT =
   /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 
-function containsKeyword(text: string, keyword: string): boolean {
+export function containsKeyword(text: string, keyword: string): boolean {
   const phrase = wordsOf(keyword);
   if (phrase.length === 0) return false;
   if (UNSPACED_SCRIPT.test(keyword)) return normalizeText(text).includes(phrase.join(' '));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from './duration.ts';
 
 /**
  * The process environment the engine reads, in one place: the composition root's input.
@@ -18,6 +19,18 @@ const environmentSchema = z.object({
   WHATSAPP_VERIFY_TOKEN: z.string().optional(),
   WHATSAPP_GRAPH_URL: z.string().url().default('https://graph.facebook.com/v23.0'),
   BOTRELIC_NODE_NAME: z.string().optional(),
+  /** Meta redelivers for days after an outage: messages this much older than their arrival are stale. */
+  BOTRELIC_STALE_MESSAGE_AGE: z
+    .string()
+    .default('1h')
+    .transform((value, ctx) => {
+      try {
+        return parseDuration(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
 });
 
 export type Environment = z.output<typeof environmentSchema>;

@@ -91,6 +91,33 @@ const fallbackSettings = z
   })
   .prefault({});
 
+const fallbackReason = z.enum([
+  'keyword',
+  'low_confidence',
+  'unsupported',
+  'loop',
+  'ai_error',
+  'customer_request',
+]);
+
+/** Which team a fallback goes to: the first rule that matches wins; with none, the first team. */
+const handoffRule = z
+  .strictObject({
+    reason: fallbackReason.optional(),
+    /** Matched as whole words in the fallback's keyword and in the messages it was about. */
+    keyword: z.string().min(1, 'must not be empty').optional(),
+    team: identifier,
+  })
+  .refine((rule) => rule.reason !== undefined || rule.keyword !== undefined, {
+    message: 'a rule needs a reason, a keyword or both',
+  });
+
+const handoffSettings = z
+  .strictObject({
+    rules: z.array(handoffRule).default([]),
+  })
+  .prefault({});
+
 const workspace = z.strictObject({
   id: identifier,
   name: z.string().min(1, 'must not be empty'),
@@ -99,6 +126,7 @@ const workspace = z.strictObject({
   knowledge: z.array(z.string().min(1, 'must not be empty')).default([]),
   fallback: fallbackSettings,
   humanTeams: z.array(humanTeam).default([]),
+  handoff: handoffSettings,
   sessions: sessionSettings,
 });
 
@@ -155,6 +183,14 @@ function crossCheck(workspaces: Workspace[]): Issue[] {
         if (known === undefined) agentTokens.set(agent.id, agent.token);
         if (!tokenOwners.has(agent.token)) tokenOwners.set(agent.token, owner);
       });
+    });
+    ws.handoff.rules.forEach((rule, r) => {
+      if (!teamIds.has(rule.team)) {
+        issues.push({
+          path: [w, 'handoff', 'rules', r, 'team'],
+          message: `no team "${rule.team}" in this workspace's humanTeams`,
+        });
+      }
     });
   });
   return issues;

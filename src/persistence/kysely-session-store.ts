@@ -184,6 +184,13 @@ async function writeSessionIn(trx: Transaction<Database>, write: SessionWrite): 
 
   let eventId: string | null = null;
   if (write.event !== undefined) {
+    // Event ids are a live inbox's resume cursor (SSE Last-Event-ID). Taken under a per-workspace lock held
+    // until commit, a workspace's ids become visible in increasing order: a reader that sees id N has every
+    // earlier one, so resuming after N skips nothing. The insert is the transaction's last statement, so the
+    // lock is held for the commit only.
+    await sql`select pg_advisory_xact_lock(${sql.lit(EVENTS_LOCK)}, hashtext(${session.workspaceId}))`.execute(
+      trx,
+    );
     const event = await trx
       .insertInto('session_events')
       .values({ workspace_id: session.workspaceId, session_id: session.id, payload: toJson(write.event) })
@@ -193,6 +200,9 @@ async function writeSessionIn(trx: Transaction<Database>, write: SessionWrite): 
   }
   return { ...toStoredSession(row), eventId };
 }
+
+/** The first key of the advisory lock that orders a workspace's session events (the second is the workspace). */
+const EVENTS_LOCK = 7_301;
 
 /** Undefined when an open session already exists for the key (or the id is taken): another writer won. */
 function insertSession(

@@ -1,0 +1,82 @@
+interface Submission<T> {
+  items: T[];
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+export interface GroupCommitOptions<T> {
+  /** Makes a batch durable in one transaction; resolves only once it is committed. */
+  commit(items: T[]): Promise<void>;
+  /** A batch takes whole submissions up to this many items (a larger single submission goes alone). */
+  maxBatchSize: number;
+  /** Observes each commit's size (metrics). */
+  onCommit?(items: number, submissions: number): void;
+}
+
+/**
+ * Group commit: a submission made while no commit is running is committed at once; submissions that
+ * arrive while one runs wait and go together in the next, so concurrent requests share transactions
+ * instead of queueing one each. Every submission resolves only after the commit holding its items
+ * succeeded, and rejects if it failed: durability is per submission, whoever it was batched with.
+ */
+export class GroupCommit<T> {
+  readonly #options: GroupCommitOptions<T>;
+  #queue: Submission<T>[] = [];
+  #running = false;
+
+  constructor(options: GroupCommitOptions<T>) {
+    this.#options = options;
+  }
+
+  submit(items: readonly T[]): Promise<void> {
+    if (items.length === 0) return Promise.resolve();
+    const done = new Promise<void>((resolve, reject) => {
+      this.#queue.push({ items: [...items], resolve, reject });
+    });
+    if (!this.#running) void this.#drain();
+    return done;
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#queue.length > 0) await this.#commitBatch(this.#takeBatch());
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  #takeBatch(): Submission<T>[] {
+    let size = 0;
+    let count = 0;
+    for (const submission of this.#queue) {
+      if (count > 0 && size + submission.items.length > this.#options.maxBatchSize) break;
+      size += submission.items.length;
+      count++;
+    }
+    return this.#queue.splice(0, count);
+  }
+
+  async #commitBatch(batch: Submission<T>[]): Promise<void> {
+    try {
+      await this.#commit(batch);
+      for (const submission of batch) submission.resolve();
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      // One bad submission (data the database refuses) must not fail the others it was batched with:
+      // commit each alone. When the database itself is down, each of these fails fast as well.
+      for (const submission of batch) {
+        await this.#commit([submission]).then(submission.resolve, submission.reject);
+      }
+    }
+  }
+
+  #commit(batch: Submission<T>[]): Promise<void> {
+    const items = batch.flatMap((submission) => submission.items);
+    this.#options.onCommit?.(items.length, batch.length);
+    return this.#options.commit(items);
+  }
+}
