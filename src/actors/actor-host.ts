@@ -90,6 +90,7 @@ export class ActorHost {
   readonly #cellsBySessionId = new Map<string, Cell>();
   readonly #machine: SessionMachine;
   #stopping = false;
+  #liveCount = 0;
 
   constructor(options: ActorHostOptions) {
     this.#options = options;
@@ -106,9 +107,7 @@ export class ActorHost {
   }
 
   get liveActors(): number {
-    let live = 0;
-    for (const cell of this.#cells.values()) if (cell.live) live++;
-    return live;
+    return this.#liveCount;
   }
 
   /** Inbound rows were committed for this session key: apply every pending one. */
@@ -149,12 +148,12 @@ export class ActorHost {
     for (const cell of candidates) {
       if (now - cell.lastActivity < this.#options.idleMs && excess <= 0) break;
       this.#release(cell);
-      this.#cells.delete(cellId(cell.address));
       excess--;
       passivated++;
     }
+    // A mailbox with no actor and no work is only a map entry: drop it (closed, passivated, not found).
+    for (const [id, cell] of this.#cells) if (!cell.live && cell.mailbox.depth === 0) this.#cells.delete(id);
     if (passivated > 0) this.#options.metrics.passivations.inc(passivated);
-    this.#options.metrics.liveActors.set(this.liveActors);
     return passivated;
   }
 
@@ -357,10 +356,10 @@ export class ActorHost {
       inspect: this.#options.inspect,
     });
     cell.live.actor.start();
+    this.#countLive(1);
     this.#armTimer(cell);
     this.#options.metrics.rehydrations.inc();
     this.#options.metrics.rehydrationSeconds.observe((performance.now() - started) / 1000);
-    this.#options.metrics.liveActors.set(this.liveActors);
     return cell.live;
   }
 
@@ -401,7 +400,7 @@ export class ActorHost {
       inspect: this.#options.inspect,
     });
     live.actor.start();
-    this.#options.metrics.liveActors.set(this.liveActors);
+    this.#countLive(1);
     return live;
   }
 
@@ -478,6 +477,11 @@ export class ActorHost {
     }, deadline.at - this.#options.clock.now());
   }
 
+  #countLive(delta: number): void {
+    this.#liveCount += delta;
+    this.#options.metrics.liveActors.set(this.#liveCount);
+  }
+
   #release(cell: Cell): void {
     const live = cell.live;
     if (!live) return;
@@ -485,6 +489,7 @@ export class ActorHost {
     live.actor.stop();
     this.#cellsBySessionId.delete(live.record.id);
     cell.live = undefined;
+    this.#countLive(-1);
   }
 }
 

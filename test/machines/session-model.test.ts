@@ -238,12 +238,12 @@ describe.each(['keep_waiting', 'close'] as const)(
     it('reaches every state by its shortest path', async () => {
       expect(shortest.length).toBeGreaterThan(5);
       for (const path of shortest) await runPath(path as never, fineState);
-    });
+    }, 180_000);
 
     it('runs every simple path to a close', async () => {
       expect(simple.length).toBeGreaterThan(20);
       for (const path of simple) await runPath(path as never, coarseState);
-    });
+    }, 180_000);
   },
 );
 
