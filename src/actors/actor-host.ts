@@ -62,6 +62,8 @@ export interface ActorHostOptions {
   settingsFor(workspaceId: string): SessionMachineSettings | undefined;
   /** Per workspace: which team a fallback goes to (handoff-routing.ts); none means the default team. */
   handoffRulesFor?(workspaceId: string): readonly HandoffRule[] | undefined;
+  /** Inbound messages that reached the gateway this long after Meta's timestamp are stale (toCustomerMessage). */
+  staleMessageAgeMs?: number;
   /** Live actors idle this long are passivated (stopped; their state is already in the store). */
   idleMs: number;
   maxLiveActors: number;
@@ -73,6 +75,8 @@ type SessionActor = Actor<SessionMachine>;
 interface Cell {
   address: SessionAddress;
   mailbox: Mailbox;
+  /** A child logger carrying the session's workspace and key; bodies and secrets are never logged. */
+  log: Logger;
   live?: { actor: SessionActor; record: StoredSession; effects: SendParams[]; timer?: TimerHandle };
   lastActivity: number;
 }
@@ -184,7 +188,12 @@ export class ActorHost {
     const id = cellId(address);
     let cell = this.#cells.get(id);
     if (!cell) {
-      cell = { address, mailbox: new Mailbox(), lastActivity: this.#options.clock.now() };
+      cell = {
+        address,
+        mailbox: new Mailbox(),
+        log: this.#options.logger.child({ workspaceId: address.workspaceId, sessionKey: address.sessionKey }),
+        lastActivity: this.#options.clock.now(),
+      };
       this.#cells.set(id, cell);
     }
     const target = cell;
@@ -199,7 +208,7 @@ export class ActorHost {
         }
       })
       .catch((error: unknown) => {
-        this.#options.logger.error({ err: error, ...address }, 'session job failed');
+        target.log.error({ err: error }, 'session job failed');
         throw error;
       });
   }
@@ -214,7 +223,7 @@ export class ActorHost {
         if (!(error instanceof StaleSessionError) || attempt >= MAX_STALE_RETRIES) throw error;
         // Another writer got there first: start again from the fresher state.
         this.#options.metrics.staleWrites.inc();
-        this.#options.logger.warn({ ...cell.address, attempt }, 'stale session write, reloading');
+        cell.log.warn({ attempt }, 'stale session write, reloading');
       }
     }
   }
@@ -232,7 +241,7 @@ export class ActorHost {
       live.actor.send({
         type: 'customer.message',
         at: this.#options.clock.now(),
-        message: toCustomerMessage(message),
+        message: toCustomerMessage(message, this.#options.staleMessageAgeMs ?? Number.POSITIVE_INFINITY),
         ...(message.customerName ? { customerName: message.customerName } : {}),
       });
     }
@@ -325,7 +334,7 @@ export class ActorHost {
         )
         .then((outcome) => this.#applyReply(cell, actor, controller.signal, request, outcome))
         .catch((error: unknown) =>
-          this.#options.logger.error({ err: error, ...cell.address }, 'AI reply not applied'),
+          cell.log.error({ err: error }, 'AI reply not applied'),
         );
     });
     return () => controller.abort();
@@ -356,7 +365,7 @@ export class ActorHost {
       inspect: this.#options.inspect,
     });
     cell.live.actor.start();
-    this.#countLive(1);
+    this.#countLive(1, record.state);
     this.#armTimer(cell);
     this.#options.metrics.rehydrations.inc();
     this.#options.metrics.rehydrationSeconds.observe((performance.now() - started) / 1000);
@@ -400,7 +409,7 @@ export class ActorHost {
       inspect: this.#options.inspect,
     });
     live.actor.start();
-    this.#countLive(1);
+    this.#countLive(1, record.state);
     return live;
   }
 
@@ -461,7 +470,7 @@ export class ActorHost {
       await publishSessionNotice(this.#options.transport, cell.address, notice);
     } catch (error) {
       // Live updates are best effort: the session's state is already committed and readable.
-      this.#options.logger.warn({ err: error, ...cell.address }, 'could not publish session event');
+      cell.log.warn({ err: error }, 'could not publish session event');
     }
   }
 
@@ -477,9 +486,10 @@ export class ActorHost {
     }, deadline.at - this.#options.clock.now());
   }
 
-  #countLive(delta: number): void {
+  #countLive(delta: number, state: string): void {
     this.#liveCount += delta;
     this.#options.metrics.liveActors.set(this.#liveCount);
+    this.#options.metrics.liveSessionsByState.inc({ state }, delta);
   }
 
   #release(cell: Cell): void {
@@ -489,7 +499,7 @@ export class ActorHost {
     live.actor.stop();
     this.#cellsBySessionId.delete(live.record.id);
     cell.live = undefined;
-    this.#countLive(-1);
+    this.#countLive(-1, live.record.state);
   }
 }
 

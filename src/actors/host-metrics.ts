@@ -17,6 +17,12 @@ export function createHostMetrics(registry: Registry) {
       registers,
     }),
     liveActors: new Gauge({ name: 'botrelic_live_actors', help: 'Session actors in memory.', registers }),
+    liveSessionsByState: new Gauge({
+      name: 'botrelic_live_sessions',
+      help: 'Session actors in memory, by machine state.',
+      labelNames: ['state'] as const,
+      registers,
+    }),
     passivations: new Counter({
       name: 'botrelic_passivations_total',
       help: 'Session actors stopped because they were idle or over the live limit.',

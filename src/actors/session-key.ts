@@ -7,6 +7,12 @@ export function sessionKeyOf(phoneNumberId: string, customerWaId: string): strin
   return `${phoneNumberId}-${customerWaId}`;
 }
 
+/** The inverse of `sessionKeyOf`: both parts are digits, so the first "-" separates them. */
+export function parseSessionKey(sessionKey: string): { phoneNumberId: string; customerWaId: string } {
+  const separator = sessionKey.indexOf('-');
+  return { phoneNumberId: sessionKey.slice(0, separator), customerWaId: sessionKey.slice(separator + 1) };
+}
+
 export const PARTITION_COUNT = 64;
 
 /** A stable hash (FNV-1a, 32 bit) of the key, modulo the fixed partition count. */

@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
 
+const duration = z.string().transform((value, ctx) => {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
 /**
  * The process environment the engine reads, in one place: the composition root's input.
  * Empty strings count as unset, so `FOO= npm start` behaves like no FOO at all.
@@ -19,18 +28,12 @@ const environmentSchema = z.object({
   WHATSAPP_VERIFY_TOKEN: z.string().optional(),
   WHATSAPP_GRAPH_URL: z.string().url().default('https://graph.facebook.com/v23.0'),
   BOTRELIC_NODE_NAME: z.string().optional(),
+  /** Live session actors idle this long are passivated (their state is already stored). */
+  BOTRELIC_ACTOR_IDLE_TIMEOUT: duration.default(10 * 60_000),
+  /** Beyond this many live actors the least recently used are passivated. */
+  BOTRELIC_MAX_LIVE_ACTORS: z.coerce.number().int().min(1).default(100_000),
   /** Meta redelivers for days after an outage: messages this much older than their arrival are stale. */
-  BOTRELIC_STALE_MESSAGE_AGE: z
-    .string()
-    .default('1h')
-    .transform((value, ctx) => {
-      try {
-        return parseDuration(value);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    }),
+  BOTRELIC_STALE_MESSAGE_AGE: duration.default(60 * 60_000),
 });
 
 export type Environment = z.output<typeof environmentSchema>;

@@ -266,6 +266,8 @@ describe('actor host', () => {
     expect(response.body).toMatch(/botrelic_persist_seconds_count \d+/);
     expect(response.body).toMatch(/botrelic_mailbox_depth 0/);
     expect(response.body).toMatch(/botrelic_live_actors \d+/);
+    expect(response.body).toMatch(/botrelic_live_sessions\{state="active"\} [1-9]/);
+    expect(response.body).not.toMatch(/botrelic_live_sessions\{state="[a-z_]+"\} -/);
   });
 
   async function metric(name: string): Promise<number> {
