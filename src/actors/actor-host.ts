@@ -333,9 +333,7 @@ export class ActorHost {
           }),
         )
         .then((outcome) => this.#applyReply(cell, actor, controller.signal, request, outcome))
-        .catch((error: unknown) =>
-          cell.log.error({ err: error }, 'AI reply not applied'),
-        );
+        .catch((error: unknown) => cell.log.error({ err: error }, 'AI reply not applied'));
     });
     return () => controller.abort();
   }
@@ -458,8 +456,21 @@ export class ActorHost {
     this.#options.metrics.persistSeconds.observe((performance.now() - started) / 1000);
     live.record = record;
     this.#armTimer(cell);
-    if (previousState !== state || isNew)
-      this.#options.metrics.stateTransitions.inc({ from: previousState, to: state });
+    if (previousState !== state || isNew) {
+      const { metrics } = this.#options;
+      metrics.stateTransitions.inc({ from: previousState, to: state });
+      metrics.liveSessionsByState.dec({ state: previousState });
+      metrics.liveSessionsByState.inc({ state });
+      const closed = snapshot.status === 'done';
+      cell.log[isNew || closed ? 'info' : 'debug'](
+        { sessionId: record.id, from: isNew ? null : previousState, to: state, version: record.version },
+        isNew
+          ? 'session started'
+          : closed
+            ? `session closed (${context.closedReason})`
+            : 'session state changed',
+      );
+    }
     await this.#publish(cell, { ...notice, eventId: record.eventId });
     if (snapshot.status === 'done') this.#release(cell);
     return record;
