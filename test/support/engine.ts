@@ -1,5 +1,5 @@
 import type { ReplyAgent } from '../../src/ai/reply-agent.ts';
-import { createEngine, type Engine } from '../../src/app.ts';
+import { createEngine, type Engine, type EngineOptions } from '../../src/app.ts';
 import { ManualClock } from '../../src/clock/manual-clock.ts';
 import { readEnvironment } from '../../src/config/environment.ts';
 import type { BotrelicConfig } from '../../src/config/workspace-config.ts';
@@ -38,15 +38,18 @@ export async function startTestEngine(options: {
   agent?: ReplyAgent;
   clock?: ManualClock;
   actors?: { idleMs?: number; maxLiveActors?: number };
+  /** Process environment variables, e.g. WHATSAPP_APP_SECRET; none by default. */
+  env?: Record<string, string>;
 }): Promise<TestEngine> {
   const clock = options.clock ?? new ManualClock();
   const agent = new ScriptedAgent();
   const engine = await createEngine({
     config: options.config ?? testConfig(),
-    env: readEnvironment({}),
+    env: readEnvironment(options.env ?? {}),
     logger: createLogger({ level: 'silent' }),
     clock,
     replyAgent: options.agent ?? agent,
+    inspect: options.inspect,
     database: { db: options.database.db, dialect: options.database.kind, close: options.database.close },
     transport: options.transport,
     // The sweeper runs on the manual clock: it fires only when a test advances time.
@@ -73,6 +76,7 @@ export async function startTestEngine(options: {
           customerName: null,
           payload: { from: waId, id: wamid, type: 'text', text: { body: text } },
           sentAt: clock.now(),
+          receivedAt: clock.now(),
         },
       ]);
       const address = engine.sessions.addressOf(workspaceId, phoneNumberId, waId);
