@@ -82,10 +82,12 @@ class SectionBuilder {
 
   /** Text without a marker: a wrapped list item goes on, otherwise the paragraph does. */
   continueText(text: string): void {
-    const kind = this.block?.kind === 'list' ? 'list' : 'paragraph';
-    if (this.block?.kind !== kind) return this.add('paragraph', text);
-    const lines = this.block.lines;
-    lines[lines.length - 1] = `${lines.at(-1)} ${text}`;
+    const open = this.block;
+    if (open?.kind === 'list' || open?.kind === 'paragraph') {
+      open.lines[open.lines.length - 1] = `${open.lines.at(-1)} ${text}`;
+    } else {
+      this.add('paragraph', text);
+    }
   }
 
   close(): void {
@@ -117,7 +119,8 @@ function parseMarkdown(content: string): { title: string | null; sections: Secti
     const line = rawLine.trimEnd();
     const trimmed = line.trim();
     if (fence !== null) {
-      builder.add('code', line);
+      // Blank lines separate blocks in a passage's text, so a code block keeps none of its own.
+      if (trimmed !== '') builder.add('code', line);
       if (trimmed.startsWith(fence)) {
         fence = null;
         builder.close();

@@ -66,6 +66,8 @@ const INSERT_BATCH = 500;
 const RANK_SHARE = 0.2;
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+/** Postgres text cannot hold NUL: a query or document carrying one would fail instead of being read. */
+const withoutNul = (text: string): string => text.replaceAll('\u0000', ' ');
 
 /** Rarer terms say more about what a question is about. A term absent from the workspace counts as rarest. */
 const termWeight = (chunks: number, frequency: number): number =>
@@ -73,14 +75,22 @@ const termWeight = (chunks: number, frequency: number): number =>
 
 /** The knowledge base on Postgres (or PGlite) full-text search. Every query is scoped by workspace. */
 export function createKnowledgeBase(db: Kysely<Database>): KnowledgeBase {
+  /** The configuration's canonical name; refused when Postgres has no such configuration. */
+  async function textSearchConfiguration(name: string): Promise<string> {
+    const { rows } = await sql<{ name: string }>`select ${name}::regconfig::text as name`.execute(db);
+    return rows[0]!.name;
+  }
+
   async function upsertDocument(
     workspaceId: string,
     documentId: string,
     input: DocumentInput,
   ): Promise<{ indexed: boolean }> {
-    const contentHash = sha256(input.content);
-    const chunked = chunkDocument(input.content, { fileName: documentId });
-    const title = input.title ?? chunked.title;
+    const language = await textSearchConfiguration(input.language);
+    const content = withoutNul(input.content);
+    const contentHash = sha256(content);
+    const chunked = chunkDocument(content, { fileName: documentId });
+    const title = input.title === undefined ? chunked.title : withoutNul(input.title);
     return db.transaction().execute(async (trx) => {
       const existing = await trx
         .selectFrom('knowledge_documents')
@@ -93,31 +103,21 @@ export function createKnowledgeBase(db: Kysely<Database>): KnowledgeBase {
         existing?.content_hash === contentHash &&
         existing.title === title &&
         existing.source === input.source &&
-        existing.language === input.language
+        existing.language === language
       ) {
         return { indexed: false };
       }
-      const document = {
-        workspace_id: workspaceId,
-        document_id: documentId,
+      const changes = {
         title,
         source: input.source,
-        language: input.language,
+        language,
         content_hash: contentHash,
         updated_at: sql<Date>`now()`,
       };
       await trx
         .insertInto('knowledge_documents')
-        .values(document)
-        .onConflict((conflict) =>
-          conflict.columns(['workspace_id', 'document_id']).doUpdateSet({
-            title,
-            source: input.source,
-            language: input.language,
-            content_hash: contentHash,
-            updated_at: sql<Date>`now()`,
-          }),
-        )
+        .values({ workspace_id: workspaceId, document_id: documentId, ...changes })
+        .onConflict((conflict) => conflict.columns(['workspace_id', 'document_id']).doUpdateSet(changes))
         .execute();
       await trx
         .deleteFrom('knowledge_chunks')
@@ -125,11 +125,13 @@ export function createKnowledgeBase(db: Kysely<Database>): KnowledgeBase {
         .where('document_id', '=', documentId)
         .execute();
       const rows = chunked.passages.map((passage) => {
-        const language = sql`${input.language}::regconfig`;
+        // As written and as searchable (see searchableText), so that a question typed either way finds it.
         // Title and heading weigh more in the rank than the text (A, B, D); all three are searched.
-        const tsv = sql<string>`setweight(to_tsvector(${language}, ${searchableText(title)}), 'A')
-          || setweight(to_tsvector(${language}, ${searchableText(passage.heading ?? '')}), 'B')
-          || setweight(to_tsvector(${language}, ${searchableText(passage.text)}), 'D')`;
+        const vector = (text: string, weight: 'A' | 'B' | 'D') =>
+          sql`setweight(to_tsvector(${language}::regconfig, ${text})
+            || to_tsvector(${language}::regconfig, ${searchableText(text)}), ${weight})`;
+        const heading = vector(passage.heading ?? '', 'B');
+        const tsv = sql<string>`${vector(title, 'A')} || ${heading} || ${vector(passage.text, 'D')}`;
         return {
           workspace_id: workspaceId,
           id: `${documentId}#${passage.position}`,
@@ -138,7 +140,7 @@ export function createKnowledgeBase(db: Kysely<Database>): KnowledgeBase {
           title,
           heading: passage.heading,
           text: passage.text,
-          language: input.language,
+          language,
           tsv,
         };
       });
@@ -194,33 +196,68 @@ export function createKnowledgeBase(db: Kysely<Database>): KnowledgeBase {
     return result;
   }
 
-  /** The query's distinct lexemes in each text search configuration the workspace's documents use. */
+  /**
+   * The query's terms in each text search configuration the workspace's documents use: per word, the lexemes of
+   * the word as typed and without accents (stemmers stem "tardáis" but not "tardais", "batería" and "bateria"
+   * differently), with its alternatives. A word that is a stop word as typed is no term at all.
+   */
   async function queryTerms(workspaceId: string, query: string) {
-    const folded = searchableText(query.slice(0, MAX_QUERY_CHARS));
-    const { rows } = await sql<{ language: string; terms: string[]; chunks: number }>`
-      select d.language::text as language,
-        tsvector_to_array(to_tsvector(d.language, ${folded})) as terms,
+    const terms = withoutNul(query.slice(0, MAX_QUERY_CHARS))
+      .split(/\s+/)
+      .filter((term) => term !== '')
+      .slice(0, MAX_QUERY_TERMS)
+      .map((term) => term.split('|').filter((word) => word !== ''));
+    const words = terms.flat();
+    const termOf = terms.flatMap((alternatives, term) => alternatives.map(() => term));
+    const { rows } = await sql<{
+      language: string;
+      chunks: number;
+      term: number;
+      typed: string[];
+      folded: string[];
+    }>`
+      select d.language,
         (select count(*) from knowledge_chunks c
-          where c.workspace_id = ${workspaceId} and c.language = d.language)::int as chunks
-      from knowledge_documents d
-      where d.workspace_id = ${workspaceId}
-      group by d.language`.execute(db);
-    return rows.map((row) => ({ ...row, terms: row.terms.slice(0, MAX_QUERY_TERMS) }));
+          where c.workspace_id = ${workspaceId} and c.language = d.language)::int as chunks,
+        w.term,
+        tsvector_to_array(to_tsvector(d.language::regconfig, w.word)) as typed,
+        tsvector_to_array(to_tsvector(d.language::regconfig, w.folded)) as folded
+      from (select distinct language from knowledge_documents where workspace_id = ${workspaceId}) d
+      cross join unnest(${words}::text[], ${words.map(searchableText)}::text[], ${termOf}::int[])
+        as w(word, folded, term)
+      order by d.language, w.term`.execute(db);
+    const languages = new Map<string, { chunks: number; terms: Map<number, Set<string>> }>();
+    for (const row of rows) {
+      const language = languages.get(row.language) ?? { chunks: row.chunks, terms: new Map() };
+      languages.set(row.language, language);
+      if (row.typed.length === 0) continue;
+      const lexemes = language.terms.get(row.term) ?? new Set<string>();
+      for (const lexeme of [...row.typed, ...row.folded]) lexemes.add(lexeme);
+      language.terms.set(row.term, lexemes);
+    }
+    return [...languages].map(([language, { chunks, terms: found }]) => {
+      // "opening hours" with hours an alternative of opening is one term, not two.
+      const distinct = new Map(
+        [...found.values()].map((lexemes) => [[...lexemes].sort().join(' '), [...lexemes]]),
+      );
+      return { language, chunks, terms: [...distinct.values()] };
+    });
   }
 
   async function searchLanguage(
     workspaceId: string,
     language: string,
-    terms: string[],
+    terms: string[][],
     chunks: number,
     limit: number,
   ): Promise<KnowledgeHit[]> {
-    const termQueries = terms.map((term) => anyLexemeQuery([term]));
+    const termQueries = terms.map(anyLexemeQuery);
+    const anyTerm = anyLexemeQuery(terms.flat());
     const { rows: frequencies } = await sql<{ frequency: number }>`
       select (select count(*) from knowledge_chunks c
-          where c.workspace_id = ${workspaceId} and c.language = ${language}::regconfig
+          where c.workspace_id = ${workspaceId} and c.language = ${language}
             and c.tsv @@ t.query::tsquery)::int as frequency
-      from unnest(${terms}::text[], ${termQueries}::text[]) with ordinality as t(term, query, n)
+      from unnest(${termQueries}::text[]) with ordinality as t(query, n)
       order by t.n`.execute(db);
     const weights = frequencies.map((row) => termWeight(chunks, row.frequency));
     const totalWeight = weights.reduce((sum, weight) => sum + weight, 0);
@@ -230,10 +267,10 @@ export function createKnowledgeBase(db: Kysely<Database>): KnowledgeBase {
           select coalesce(sum(t.weight), 0) from unnest(${termQueries}::text[], ${weights}::float8[]) as t(query, weight)
           where c.tsv @@ t.query::tsquery
         ) / ${totalWeight}::float8
-        + ${RANK_SHARE}::float8 * ts_rank_cd(c.tsv, ${anyLexemeQuery(terms)}::tsquery, 32) as score
+        + ${RANK_SHARE}::float8 * ts_rank_cd(c.tsv, ${anyTerm}::tsquery, 32) as score
       from knowledge_chunks c
-      where c.workspace_id = ${workspaceId} and c.language = ${language}::regconfig
-        and c.tsv @@ ${anyLexemeQuery(terms)}::tsquery
+      where c.workspace_id = ${workspaceId} and c.language = ${language}
+        and c.tsv @@ ${anyTerm}::tsquery
       order by score desc, c.document_id, c.position
       limit ${limit}`.execute(db);
     return rows.map((row) => ({ ...row, score: Math.min(1, Math.max(0, Number(row.score))) }));
@@ -245,9 +282,8 @@ export function createKnowledgeBase(db: Kysely<Database>): KnowledgeBase {
     options: { limit?: number } = {},
   ): Promise<KnowledgeHit[]> {
     const limit = Math.max(1, Math.min(options.limit ?? 5, 50));
-    const languages = await queryTerms(workspaceId, query);
     const hits: KnowledgeHit[] = [];
-    for (const { language, terms, chunks } of languages) {
+    for (const { language, terms, chunks } of await queryTerms(workspaceId, query)) {
       // Nothing left of the query once stop words are gone ("the", "¿y?", "🙂"): nothing to look for.
       if (terms.length > 0) hits.push(...(await searchLanguage(workspaceId, language, terms, chunks, limit)));
     }

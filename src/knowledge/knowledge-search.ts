@@ -16,5 +16,9 @@ export interface KnowledgeHit extends KnowledgeChunk {
 
 /** The knowledge base as the AI agent sees it. Always scoped to one workspace. */
 export interface KnowledgeSearch {
+  /**
+   * The passages best matching `query`, best first. The query is words; `a|b` makes alternatives of one term
+   * ("cost|price"). Stop words and punctuation are ignored: a query of nothing else finds nothing.
+   */
   search(workspaceId: string, query: string, options?: { limit?: number }): Promise<KnowledgeHit[]>;
 }

@@ -1,6 +1,7 @@
 import { HEADING_SEPARATOR } from './chunker.ts';
 import type { KnowledgeHit } from './knowledge-search.ts';
-import { contentWords, wordsOf } from './query-words.ts';
+import { plain, type Unit, unitsOf } from './passage-units.ts';
+import { searchTerms, wordsOf } from './query-words.ts';
 
 export interface PassageAnswer {
   /** Plain text for WhatsApp: a few sentences, list items or table rows, bold as `*…*`. */
@@ -15,116 +16,30 @@ export interface PassageAnswerOptions {
   maxUnits?: number;
 }
 
-/**
- * The smallest piece of a passage an answer quotes: a sentence, a list item, a table row, or a whole list or
- * table. `words` are what it is matched on: a list item also on the sentence introducing its list ("We accept:"),
- * a whole table on its header and a whole list on its introduction.
- */
-interface Unit {
-  hit: number;
-  block: number;
-  order: number;
-  kind: 'sentence' | 'item' | 'row' | 'code' | 'list' | 'table';
-  text: string;
-  words: string[];
-  /** What the unit brings along: an item its introduction; a whole list or table its items or rows. */
-  parts: Unit[];
-}
-
 interface Scored {
   unit: Unit;
   score: number;
 }
 
 /** Passages within this much of the best one's score are as likely to hold the answer. */
-const CLOSE_SCORE = 0.1;
+const CLOSE_SCORE = 0.05;
 const MAX_PASSAGES = 3;
 /** A unit joins the best one when it scores at least this share of the best one's score. */
 const RELATIVE_SCORE = 0.6;
+/** Answers shorter than this many characters are completed with the sentences that follow. */
+const SHORT_ANSWER = 160;
 /**
  * A list or table matched on its header or introduction ("what are your hours?" and a table with an Hours
  * column) is an enumeration of exactly what was asked, worth more than a sentence mentioning the word.
  */
 const ENUMERATION_WEIGHT = 2;
-
-const LIST_ITEM = /^(?:-|\d{1,3}[.)])\s+/;
-const TABLE_RULE = /^\|[\s:|-]+\|?$/;
-
-/** WhatsApp shows `*bold*`; Markdown links, code spans and `**bold**` would show as punctuation. */
-function plain(text: string): string {
-  return text
-    .replace(/(\*\*|__)(.+?)\1/g, '*$2*')
-    .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, '$1 ($2)')
-    .replace(/`([^`]*)`/g, '$1')
-    .trim();
-}
-
-const cellsOf = (row: string): string[] =>
-  row
-    .replace(/^\||\|$/g, '')
-    .split('|')
-    .map((cell) => plain(cell));
-
-const isBlank = (cell: string): boolean => cell === '' || cell === '–' || cell === '-';
-
-/** "Cappuccino: $4.20"; with more columns, the others named by their header. */
-function renderRow(cells: string[], header: string[]): string {
-  const [first = '', ...rest] = cells;
-  if (rest.length === 1) return isBlank(rest[0]!) ? first : `${first}: ${rest[0]}`;
-  const named = rest.flatMap((cell, i) => (isBlank(cell) ? [] : [`${header[i + 1] ?? ''}: ${cell}`]));
-  return named.length > 0 ? `${first} — ${named.join('; ')}` : first;
-}
-
-const sentencesOf = (line: string): string[] =>
-  line.split(/(?<=[.!?])\s+(?=[\p{Lu}\p{N}¿¡"“(*])/u).filter((sentence) => sentence.trim() !== '');
-
-/** A passage's text (as the chunker writes it) cut into units. */
-function unitsOf(hit: number, text: string): Unit[] {
-  const units: Unit[] = [];
-  const add = (block: number, kind: Unit['kind'], unitText: string, words: string[], parts: Unit[] = []) => {
-    const unit: Unit = { hit, block, order: units.length, kind, text: unitText, words, parts };
-    units.push(unit);
-    return unit;
-  };
-  let introduction: Unit | null = null;
-  text.split(/\n\s*\n/).forEach((raw, block) => {
-    const lines = raw.split('\n').map((line) => line.trim());
-    const first = lines[0] ?? '';
-    const leadIn: Unit | null = introduction;
-    introduction = null;
-    if (first.startsWith('```')) {
-      add(block, 'code', raw.trim(), wordsOf(raw));
-    } else if (first.startsWith('|')) {
-      const hasHeader = lines.length > 2 && TABLE_RULE.test(lines[1]!);
-      const header = hasHeader ? cellsOf(first) : [];
-      const rows = (hasHeader ? lines.slice(2) : lines).map((line) => {
-        const cells = cellsOf(line);
-        return add(block, 'row', renderRow(cells, header), wordsOf(cells.join(' ')));
-      });
-      if (hasHeader) add(block, 'table', '', wordsOf(header.join(' ')), rows);
-    } else if (LIST_ITEM.test(first)) {
-      const introWords = leadIn?.words ?? [];
-      const items = lines.map((line) => {
-        const item = plain(line.replace(LIST_ITEM, ''));
-        return add(block, 'item', item, [...wordsOf(item), ...introWords], leadIn ? [leadIn] : []);
-      });
-      if (leadIn) {
-        add(block, 'list', '', leadIn.words, [leadIn, ...items]);
-        // "We accept:" alone answers nothing: it is matched through its list and items instead.
-        leadIn.words = [];
-      }
-    } else {
-      for (const line of lines) {
-        for (const sentence of sentencesOf(line)) {
-          const unitText = plain(sentence);
-          introduction = add(block, 'sentence', unitText, wordsOf(unitText));
-        }
-      }
-      if (introduction !== null && !(introduction as Unit).text.endsWith(':')) introduction = null;
-    }
-  });
-  return units;
-}
+/**
+ * A word of the document's title is what every passage of it is about ("payment" in "Payment methods"): it
+ * tells its units apart less than the other words of the question.
+ */
+const TITLE_WEIGHT = 0.5;
+/** A word of the heading counts for every unit under it, though less than the unit's own words. */
+const HEADING_WEIGHT = 0.5;
 
 /**
  * Whether two words are forms of one another ("hours" and "hour", "envío" and "envíos", "open" and "opening"):
@@ -141,38 +56,57 @@ function sameWord(a: string, b: string): boolean {
 }
 
 const matches = (query: string, words: string[]): boolean => words.some((word) => sameWord(query, word));
+/** A term of the question is found when any of its alternatives is. */
+const found = (term: string[], words: string[]): boolean =>
+  term.some((alternative) => matches(alternative, words));
 
 /**
  * How much a passage's heading reads like the question, 0..1, on all the question's words: FAQ-style headings
  * ("When will I get my money back?") match the way a question is asked, not just its subject.
  */
-function headingAffinity(question: string[], heading: string | null): number {
-  const words = wordsOf(heading?.split(HEADING_SEPARATOR).at(-1) ?? '').filter((word) => word.length > 1);
-  if (words.length === 0) return 0;
-  return words.filter((word) => matches(word, question)).length / words.length;
+function headingAffinity(question: string[], heading: string[]): number {
+  const shared = heading.filter((word) => matches(word, question)).length;
+  // One shared word ("does") is chance; the heading has to read like the question.
+  return shared < 2 ? 0 : shared / heading.length;
 }
 
 function scoreUnits(question: string, hits: KnowledgeHit[], units: Unit[]): Scored[] {
-  const subject = [...new Set(contentWords(question))];
+  const subject = searchTerms(question).map((term) => term.flatMap(wordsOf));
   // Words that many units share ("coffee" in a café) say less about which unit answers.
-  const weights = subject.map((word) => {
-    const holders = units.filter((unit) => matches(word, unit.words)).length;
+  const weights = subject.map((term) => {
+    const holders = units.filter((unit) => found(term, unit.words)).length;
     return Math.log(1 + units.length / (1 + holders));
   });
   const asked = wordsOf(question);
-  const affinity = hits.map((hit) => 1 + headingAffinity(asked, hit.heading));
-  const matchScore = (unit: Unit) =>
-    subject.reduce((sum, word, i) => (matches(word, unit.words) ? sum + weights[i]! : sum), 0);
-  const scores = new Map(units.map((unit) => [unit, matchScore(unit)]));
+  const passages = hits.map((hit) => {
+    const title = wordsOf(hit.title);
+    const heading = wordsOf(hit.heading?.split(HEADING_SEPARATOR).at(-1) ?? '').filter(
+      (word) => word.length > 1,
+    );
+    const inTitle = subject.map((term) => found(term, title));
+    return {
+      inTitle,
+      inHeading: subject.map((term) => found(term, heading)),
+      weights: weights.map((weight, i) => (inTitle[i] ? TITLE_WEIGHT * weight : weight)),
+      affinity: 1 + 2 * headingAffinity(asked, heading),
+    };
+  });
   return units.map((unit) => {
-    let score = scores.get(unit)!;
+    const passage = passages[unit.hit]!;
+    let score = subject.reduce((sum, term, i) => {
+      if (found(term, unit.words)) return sum + passage.weights[i]!;
+      return passage.inHeading[i] ? sum + HEADING_WEIGHT * passage.weights[i]! : sum;
+    }, 0);
     if (unit.kind === 'list' || unit.kind === 'table') {
-      // A whole list or table only when none of its own items or rows answers more precisely.
-      const members = unit.parts.filter((part) => part.kind === 'item' || part.kind === 'row');
-      const ownMatch = members.some((member) => scores.get(member)! > score);
-      score = ownMatch ? 0 : ENUMERATION_WEIGHT * score;
+      // A whole list or table only when none of its items or rows is itself about the question.
+      const precise = unit.parts.some(
+        (part) =>
+          part.kind !== 'sentence' &&
+          subject.some((term, i) => !passage.inTitle[i] && found(term, part.ownWords)),
+      );
+      score = precise ? 0 : ENUMERATION_WEIGHT * score;
     }
-    return { unit, score: score * hits[unit.hit]!.score * affinity[unit.hit]! };
+    return { unit, score: score * hits[unit.hit]!.score * passage.affinity };
   });
 }
 
@@ -202,19 +136,50 @@ function selectUnits(scored: Scored[], maxUnits: number, maxChars: number): Unit
   return [...chosen];
 }
 
+/**
+ * A short answer goes on with the sentences that follow its own in the paragraph: "We hire baristas a few times
+ * a year." says more with "Send your CV to jobs@...".
+ */
+function withFollowingSentences(chosen: Unit[], units: Unit[], maxChars: number): Unit[] {
+  const result = [...chosen];
+  let chars = result.reduce((sum, unit) => sum + unit.text.length + 1, 0);
+  for (const unit of chosen) {
+    if (unit.kind !== 'sentence') continue;
+    let next = units[units.indexOf(unit) + 1];
+    while (
+      chars < SHORT_ANSWER &&
+      next?.kind === 'sentence' &&
+      next.hit === unit.hit &&
+      next.block === unit.block &&
+      !result.includes(next) &&
+      chars + next.text.length + 1 <= maxChars
+    ) {
+      result.push(next);
+      chars += next.text.length + 1;
+      next = units[units.indexOf(next) + 1];
+    }
+  }
+  return result;
+}
+
 /** Sentences of a paragraph on one line; list items, rows and tables on their own lines. */
 function renderUnits(units: Unit[]): string {
   const lines: string[] = [];
-  let previous: Unit | null = null;
-  for (const unit of units) {
-    const sameParagraph =
-      previous?.kind === 'sentence' && unit.kind === 'sentence' && previous.block === unit.block;
-    if (sameParagraph) lines[lines.length - 1] += ` ${unit.text}`;
-    else if (unit.kind === 'item' && (previous?.kind === 'item' || previous?.text.endsWith(':'))) {
-      lines.push(`- ${unit.text}`);
-    } else lines.push(unit.text);
-    previous = unit;
-  }
+  units.forEach((unit, i) => {
+    const previous = units[i - 1];
+    const next = units[i + 1];
+    if (unit.kind === 'sentence' && previous?.kind === 'sentence' && previous.block === unit.block) {
+      lines[lines.length - 1] += ` ${unit.text}`;
+      return;
+    }
+    // Items of one list, or an item after its introduction, read as a list; a lone item as a sentence.
+    const listed =
+      unit.kind === 'item' &&
+      (previous?.block === unit.block ||
+        next?.block === unit.block ||
+        (previous !== undefined && unit.parts.includes(previous)));
+    lines.push(listed ? `- ${unit.text}` : unit.text);
+  });
   return lines.join('\n');
 }
 
@@ -249,8 +214,13 @@ export function answerFromPassages(
   if (!top) return null;
   const passages = hits.filter((hit) => hit.score >= top.score - CLOSE_SCORE).slice(0, MAX_PASSAGES);
   const units = passages.flatMap((hit, index) => unitsOf(index, hit.text));
-  const chosen = selectUnits(scoreUnits(question, passages, units), maxUnits, maxChars);
-  const used = [...new Set(chosen.map((unit) => unit.hit))].sort((a, b) => a - b);
+  const chosen = withFollowingSentences(
+    selectUnits(scoreUnits(question, passages, units), maxUnits, maxChars),
+    units,
+    maxChars,
+  );
+  // In the order they were chosen: the passage holding the best unit comes first.
+  const used = [...new Set(chosen.map((unit) => unit.hit))];
   const parts = used.map((hit) => {
     const text = renderUnits(chosen.filter((unit) => unit.hit === hit).sort((a, b) => a.order - b.order));
     const heading = used.length > 1 ? label(passages[hit]!.heading) : null;

@@ -2,15 +2,18 @@ import { type Kysely, sql } from 'kysely';
 
 // Written once, never edited: later changes are new migrations.
 export async function up(db: Kysely<unknown>): Promise<void> {
-  // `language` is a regconfig so that a text search configuration Postgres does not have is refused on insert,
-  // not discovered at the first search. Both Postgres and PGlite ship english, spanish, portuguese, simple, ...
+  // `language` names a text search configuration (english, spanish, portuguese, simple, ... ship with both
+  // Postgres and PGlite). Text, not regconfig: pg_upgrade refuses tables with reg* columns, whose OIDs it cannot
+  // carry over. The insert casts it to regconfig, so an unknown name is refused there.
   await db.schema
     .createTable('knowledge_documents')
-    .addColumn('workspace_id', 'text', (col) => col.notNull().references('workspaces.id').onDelete('cascade'))
+    // No foreign key to workspaces: documents may arrive through the API before the config's workspaces are
+    // synced, and every query is scoped by workspace anyway.
+    .addColumn('workspace_id', 'text', (col) => col.notNull())
     .addColumn('document_id', 'text', (col) => col.notNull())
     .addColumn('title', 'text', (col) => col.notNull())
     .addColumn('source', 'text', (col) => col.notNull())
-    .addColumn('language', sql`regconfig`, (col) => col.notNull())
+    .addColumn('language', 'text', (col) => col.notNull())
     .addColumn('content_hash', 'text', (col) => col.notNull())
     .addColumn('updated_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .addPrimaryKeyConstraint('knowledge_documents_pkey', ['workspace_id', 'document_id'])
@@ -27,7 +30,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('title', 'text', (col) => col.notNull())
     .addColumn('heading', 'text')
     .addColumn('text', 'text', (col) => col.notNull())
-    .addColumn('language', sql`regconfig`, (col) => col.notNull())
+    .addColumn('language', 'text', (col) => col.notNull())
     // Computed by the INSERT from title, heading and text (weighted A, B, D): no trigger to keep in step.
     .addColumn('tsv', sql`tsvector`, (col) => col.notNull())
     .addPrimaryKeyConstraint('knowledge_chunks_pkey', ['workspace_id', 'id'])
