@@ -3,32 +3,55 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { InspectionEvent } from 'xstate';
 import { ActorHost } from './actors/actor-host.ts';
+import { AutoAssigner } from './actors/auto-assigner.ts';
 import { createHostMetrics } from './actors/host-metrics.ts';
 import { SessionClient } from './actors/session-client.ts';
 import { PARTITION_COUNT } from './actors/session-key.ts';
 import { SessionRouter } from './actors/session-router.ts';
 import { sessionSettingsFor } from './actors/session-settings.ts';
 import { Sweeper } from './actors/sweeper.ts';
+import { createReplyAgent } from './ai/create-reply-agent.ts';
 import type { ReplyAgent } from './ai/reply-agent.ts';
 import { type Clock, systemClock } from './clock/clock.ts';
+import { requireAppSecretForProduction } from './config/app-secret-check.ts';
 import type { Environment } from './config/environment.ts';
 import type { BotrelicConfig } from './config/workspace-config.ts';
+import { createAgentAuthenticator } from './gateway/agent-auth.ts';
+import { createInboundMetrics } from './gateway/inbound-metrics.ts';
+import { createInboundRecorder, type InboundRecorder } from './gateway/inbound-recorder.ts';
+import { createPhoneNumberDirectory } from './gateway/phone-number-directory.ts';
+import { sandboxWorkspacesOf } from './gateway/sandbox-routes.ts';
 import { buildGateway } from './gateway/server.ts';
+import { createStatusRecorder } from './gateway/status-recorder.ts';
+import { INBOX_BUILD_DIR } from './inbox/build-inbox.ts';
+import { createKnowledgeBase, type KnowledgeBase } from './knowledge/knowledge-base.ts';
+import { withSearchCache } from './knowledge/search-cache.ts';
 import { checkDatabase, createDatabase, type DatabaseHandle } from './persistence/database.ts';
+import { createInboxQueries } from './persistence/inbox-queries.ts';
 import { createSessionStore } from './persistence/kysely-session-store.ts';
 import { migrateToLatest } from './persistence/migrate.ts';
+import { createOutboxStore } from './persistence/outbox-store.ts';
+import { createSandboxOutboxQueries } from './persistence/sandbox-outbox-queries.ts';
 import { syncWorkspaces } from './persistence/workspace-sync.ts';
 import { createInProcessTransport } from './transport/in-process-transport.ts';
 import { createNatsTransport } from './transport/nats-transport.ts';
 import type { Transport } from './transport/transport.ts';
+import { createDeliveryPacing } from './whatsapp/delivery-pacing.ts';
+import { createGraphApiClient } from './whatsapp/graph-api-client.ts';
+import { createOutboxMetrics } from './whatsapp/outbox-metrics.ts';
+import { OutboxSender } from './whatsapp/outbox-sender.ts';
+import { PAIR_RATE } from './whatsapp/rate-limiter.ts';
+import { createSandboxReceipts } from './whatsapp/sandbox-receipts.ts';
+import { createSendingNumbers } from './whatsapp/sending-numbers.ts';
+import { createTypingIndicator } from './whatsapp/typing-indicator.ts';
 
 export interface EngineOptions {
   config: BotrelicConfig;
   env: Environment;
   logger: Logger;
   clock?: Clock;
-  /** The AI agent; the composition of the real ones lives in `createReplyAgent`. */
-  replyAgent: ReplyAgent;
+  /** The AI agent; without one the engine builds the real one (`createReplyAgent`) on its knowledge base. */
+  replyAgent?: ReplyAgent;
   /** Attaches an inspector (e.g. @statelyai/inspect) to every session actor. */
   inspect?: (event: InspectionEvent) => void;
   actors?: { idleMs?: number; maxLiveActors?: number; sweepIntervalMs?: number; stalledInboundMs?: number };
@@ -39,9 +62,14 @@ export interface EngineOptions {
 
 export interface Engine {
   app: FastifyInstance;
+  knowledge: KnowledgeBase;
   host: ActorHost;
   sessions: SessionClient;
+  /** The one path inbound messages take into the store (webhook, sandbox API, scenario runs). */
+  inbound: InboundRecorder;
   sweeper: Sweeper;
+  /** Delivers the outbox: Graph API for production numbers, the sandbox outbox for sandbox numbers. */
+  outbox: OutboxSender;
   database: DatabaseHandle;
   transport: Transport;
   registry: Registry;
@@ -54,10 +82,14 @@ export interface Engine {
 /** The composition root: builds every adapter from configuration and wires them. */
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const { config, env, logger } = options;
+  requireAppSecretForProduction(config, env);
   const clock = options.clock ?? systemClock;
   const database = options.database ?? (await openDatabase(env));
   await migrateToLatest(database.db);
   await syncWorkspaces(database.db, config);
+  const knowledge = withSearchCache(createKnowledgeBase(database.db), { now: () => clock.now() });
+  await ingestConfiguredKnowledge(knowledge, config, logger);
+  const replyAgent = options.replyAgent ?? createReplyAgent(env, { knowledge, config }).agent;
   const transport = options.transport ?? (await openTransport(env, logger));
   const store = createSessionStore(database.db);
   const registry = new Registry();
@@ -66,19 +98,25 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     config.workspaces.map((workspace) => [workspace.id, sessionSettingsFor(workspace)]),
   );
   const handoffRules = new Map(config.workspaces.map((workspace) => [workspace.id, workspace.handoff.rules]));
+  const numbers = createSendingNumbers(config);
+  const graph = createGraphApiClient({ baseUrl: env.WHATSAPP_GRAPH_URL });
+  const outboxMetrics = createOutboxMetrics(registry);
 
   const host = new ActorHost({
     store,
     transport,
     clock,
-    replyAgent: options.replyAgent,
+    replyAgent,
     logger,
     metrics: createHostMetrics(registry),
     settingsFor: (workspaceId) => workspaces.get(workspaceId),
     handoffRulesFor: (workspaceId) => handoffRules.get(workspaceId),
-    idleMs: options.actors?.idleMs ?? 10 * 60_000,
-    maxLiveActors: options.actors?.maxLiveActors ?? 100_000,
+    staleMessageAgeMs: env.BOTRELIC_STALE_MESSAGE_AGE,
+    idleMs: options.actors?.idleMs ?? env.BOTRELIC_ACTOR_IDLE_TIMEOUT,
+    maxLiveActors: options.actors?.maxLiveActors ?? env.BOTRELIC_MAX_LIVE_ACTORS,
     inspect: options.inspect,
+    onOutbound: () => outbox.wake(),
+    typing: createTypingIndicator({ graph, numbers, logger, metrics: outboxMetrics }),
   });
   // One process owns every partition until partition leases arrive; nothing below assumes it.
   const partitions = Array.from({ length: PARTITION_COUNT }, (_, partition) => partition);
@@ -93,6 +131,48 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     stalledInboundMs: options.actors?.stalledInboundMs ?? 5_000,
   });
   const sessions = new SessionClient(transport, store);
+  const outbox = new OutboxSender({
+    store: createOutboxStore(database.db),
+    graph,
+    numbers,
+    sessions,
+    pacing: createDeliveryPacing({
+      clock,
+      // Strict (no burst): no second ever carries more than the rate, plus one.
+      phoneNumber: { ratePerSecond: env.BOTRELIC_PHONE_NUMBER_RATE, burst: 1 },
+      recipient: PAIR_RATE,
+      forgetAfterMs: 60_000,
+    }),
+    clock,
+    logger: logger.child({ component: 'outbox' }),
+    metrics: outboxMetrics,
+    receipts:
+      env.BOTRELIC_SANDBOX_RECEIPT_DELAY > 0
+        ? createSandboxReceipts({
+            db: database.db,
+            clock,
+            logger,
+            delayMs: env.BOTRELIC_SANDBOX_RECEIPT_DELAY,
+          })
+        : undefined,
+    pollIntervalMs: env.BOTRELIC_OUTBOX_POLL_INTERVAL,
+    maxAttempts: env.BOTRELIC_OUTBOX_MAX_ATTEMPTS,
+  });
+  const directory = createPhoneNumberDirectory(config);
+  const inboundMetrics = createInboundMetrics(registry);
+  const inbound = createInboundRecorder({ sessions, clock, metrics: inboundMetrics });
+  const inboxQueries = createInboxQueries(database.db);
+  const assigner = new AutoAssigner({
+    transport,
+    queries: inboxQueries,
+    sessions,
+    logger,
+    workspaces: new Map(
+      config.workspaces
+        .filter((workspace) => workspace.handoff.autoAssign)
+        .map((workspace) => [workspace.id, { capacity: workspace.handoff.capacity }]),
+    ),
+  });
   const app = await buildGateway({
     logger,
     registry,
@@ -100,13 +180,56 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       database: () => checkDatabase(database.db).then(() => true),
       transport: async () => transport.isConnected(),
     },
+    webhook: {
+      appSecret: env.WHATSAPP_APP_SECRET,
+      verifyToken: env.WHATSAPP_VERIFY_TOKEN,
+      directory,
+      inbound,
+      statuses: createStatusRecorder({ db: database.db, sessions, metrics: inboundMetrics }),
+      metrics: inboundMetrics,
+    },
+    sandboxMessages: {
+      authenticate: createAgentAuthenticator(database.db),
+      directory,
+      inbound,
+      sessions,
+      clock,
+    },
+    sandboxOutbox: {
+      authenticate: createAgentAuthenticator(database.db),
+      directory,
+      queries: createSandboxOutboxQueries(database.db),
+    },
+    sandbox: {
+      authenticate: createAgentAuthenticator(database.db),
+      workspaces: sandboxWorkspacesOf(config),
+      queries: inboxQueries,
+      sessions,
+    },
+    agentApi: {
+      authenticate: createAgentAuthenticator(database.db),
+      queries: inboxQueries,
+      sessions,
+      transport,
+      clock,
+      onAvailabilityChange: (workspaceId) => void assigner.assign(workspaceId),
+    },
+    inboxPage: { directory: INBOX_BUILD_DIR },
+    knowledgeApi: {
+      knowledge,
+      languages: new Map(config.workspaces.map((workspace) => [workspace.id, workspace.agent.language])),
+      adminToken: env.BOTRELIC_ADMIN_TOKEN,
+    },
   });
 
   return {
     app,
+    knowledge,
     host,
     sessions,
+    inbound,
     sweeper,
+    outbox,
     database,
     transport,
     registry,
@@ -114,17 +237,43 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       router.own(partitions);
       await transport.flush();
       await sweeper.start();
+      outbox.start();
+      assigner.start();
     },
     async stop() {
       await app.close();
+      await assigner.stop();
       router.close();
       await sweeper.stop();
       await host.stop();
+      // After the host, whose last jobs may still wake it: sends in flight finish and record their outcome.
+      await outbox.stop();
       // Close only what the engine opened itself.
       if (!options.transport) await transport.close();
       if (!options.database) await database.close();
     },
   };
+}
+
+/** Indexes every workspace's knowledge folders; unchanged documents are skipped, so restarts are cheap. */
+async function ingestConfiguredKnowledge(knowledge: KnowledgeBase, config: BotrelicConfig, logger: Logger) {
+  for (const workspace of config.workspaces) {
+    if (workspace.knowledge.length === 0) continue;
+    const result = await knowledge.ingestFolders(
+      workspace.id,
+      workspace.knowledge,
+      workspace.agent.language,
+      (progress) => {
+        if (progress.total >= 20 && progress.done % 10 === 0) {
+          logger.info(
+            { workspaceId: workspace.id, done: progress.done, total: progress.total },
+            'indexing knowledge',
+          );
+        }
+      },
+    );
+    logger.info({ workspaceId: workspace.id, ...result }, 'knowledge base ready');
+  }
 }
 
 function openDatabase(env: Environment): Promise<DatabaseHandle> {

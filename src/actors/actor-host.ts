@@ -23,6 +23,7 @@ import {
   type StoredSession,
 } from '../persistence/session-store.ts';
 import type { Transport } from '../transport/transport.ts';
+import type { TypingIndicator } from '../whatsapp/typing-indicator.ts';
 import type { HandoffRule } from './handoff-routing.ts';
 import { routeHandoff } from './handoff-routing.ts';
 import type { HostMetrics } from './host-metrics.ts';
@@ -33,6 +34,7 @@ import { publishSessionNotice, type SessionNotice } from './session-notice.ts';
 type CommandType =
   | 'agent.takeover'
   | 'agent.message'
+  | 'agent.template'
   | 'agent.release'
   | 'agent.close'
   | 'message.status'
@@ -44,7 +46,11 @@ type WithoutAt<E> = E extends SessionEvent ? Omit<E, 'at'> : never;
  * With `sessionId`, the command is for that session only: one meant for a session that has closed in the
  * meantime must not reach the customer's next session under the same key.
  */
-export type SessionCommand = WithoutAt<Extract<SessionEvent, { type: CommandType }>> & { sessionId?: string };
+export type SessionCommand = (
+  | WithoutAt<Extract<SessionEvent, { type: CommandType }>>
+  /** The sandbox's "advance the clock": the session's pending timeout, delivered now with `at` = its deadline. */
+  | { type: 'session.advance' }
+) & { sessionId?: string };
 
 export type CommandResult =
   | { ok: true; sessionId: string; state: string; version: number }
@@ -68,6 +74,10 @@ export interface ActorHostOptions {
   idleMs: number;
   maxLiveActors: number;
   inspect?: (event: InspectionEvent) => void;
+  /** Called after a commit that wrote outbound intents: the sender delivers them without waiting for its poll. */
+  onOutbound?: () => void;
+  /** Shows the customer "typing…" while the AI composes; called after the commit that entered `ai_responding`. */
+  typing?: TypingIndicator;
 }
 
 type SessionActor = Actor<SessionMachine>;
@@ -77,7 +87,14 @@ interface Cell {
   mailbox: Mailbox;
   /** A child logger carrying the session's workspace and key; bodies and secrets are never logged. */
   log: Logger;
-  live?: { actor: SessionActor; record: StoredSession; effects: SendParams[]; timer?: TimerHandle };
+  live?: {
+    actor: SessionActor;
+    record: StoredSession;
+    effects: SendParams[];
+    timer?: TimerHandle;
+    /** The customer message to show "typing…" for once the transition is committed. */
+    typingFor?: string;
+  };
   lastActivity: number;
 }
 
@@ -102,6 +119,11 @@ export class ActorHost {
       actions: {
         send: ({ context }, params) => {
           this.#cellsBySessionId.get(context.sessionId)?.live?.effects.push(params);
+        },
+        indicateTyping: ({ context }) => {
+          const live = this.#cellsBySessionId.get(context.sessionId)?.live;
+          // A burst re-enters `ai_responding` once per message: the newest one wins, shown once per commit.
+          if (live) live.typingFor = context.unanswered.at(-1)?.wamid;
         },
       },
       actors: {
@@ -259,8 +281,15 @@ export class ActorHost {
     const { sessionId, ...rest } = command;
     if (!live || (sessionId !== undefined && sessionId !== live.record.id))
       return { ok: false, error: 'not_found' };
-    const event = { ...rest, at: this.#options.clock.now() } as SessionEvent;
     const before = live.actor.getSnapshot();
+    const now = this.#options.clock.now();
+    const deadline = before.context.timer?.at;
+    const event = (
+      rest.type === 'session.advance'
+        ? // No pending timeout: `at` stays now, which the machine's timerDue guard refuses.
+          { type: 'session.timeout', at: Math.max(now, deadline ?? now) }
+        : { ...rest, at: now }
+    ) as SessionEvent;
     if (before.status !== 'active' || !before.can(event)) {
       return { ok: false, error: 'rejected', sessionId: live.record.id, state: String(before.value) };
     }
@@ -455,6 +484,15 @@ export class ActorHost {
     });
     this.#options.metrics.persistSeconds.observe((performance.now() - started) / 1000);
     live.record = record;
+    if (effects.length > 0) this.#options.onOutbound?.();
+    if (live.typingFor !== undefined) {
+      this.#options.typing?.show({
+        workspaceId: record.workspaceId,
+        phoneNumberId: record.phoneNumberId,
+        wamid: live.typingFor,
+      });
+      live.typingFor = undefined;
+    }
     this.#armTimer(cell);
     if (previousState !== state || isNew) {
       const { metrics } = this.#options;
@@ -518,12 +556,18 @@ function cellId(address: SessionAddress): string {
   return `${address.workspaceId}/${address.sessionKey}`;
 }
 
-function toOutboundIntent(params: SendParams): OutboundIntent {
+/** The payload is Meta's message object (graph-api-client.ts `OutboundMessage`): the sender posts it as is. */
+function toOutboundIntent({ author, text, template }: SendParams): OutboundIntent {
+  if (!template) return { author, type: 'text', body: text, payload: { type: 'text', text: { body: text } } };
+  const { name, language, components } = template;
   return {
-    author: params.author,
-    type: 'text',
-    body: params.text,
-    payload: { type: 'text', text: { body: params.text } },
+    author,
+    type: 'template',
+    body: text,
+    payload: {
+      type: 'template',
+      template: { name, language: { code: language }, ...(components && { components }) },
+    },
   };
 }
 

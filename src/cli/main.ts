@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { createReplyAgent } from '../ai/create-reply-agent.ts';
 import { createEngine } from '../app.ts';
 import { type Environment, readEnvironment } from '../config/environment.ts';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
@@ -7,7 +6,9 @@ import { sessionMachineJson, sessionMachineMermaid } from '../machines/session-d
 import { createLogger } from '../observability/logger.ts';
 import { createDatabase } from '../persistence/database.ts';
 import { migrateToLatest } from '../persistence/migrate.ts';
+import { chatCommand } from './chat-command.ts';
 import { createInspector } from './inspector.ts';
+import { testCommand } from './test-command.ts';
 
 const USAGE = `Usage: botrelic <command> [options]
 
@@ -15,6 +16,9 @@ Commands:
   serve [--config FILE] [--inspect[=URL]]   run the gateway and the actor host in one process
   migrate                                    apply database migrations and exit
   machine [--json | --mermaid]               print the session machine (default: both)
+  test [PATHS...] [--config FILE]            run scenario files (default: scenarios/) in-process; see docs/scenarios.md
+  chat [--url URL --token TOKEN] [--config FILE] [--workspace ID] [--number PHONE_NUMBER_ID] [--customer WA_ID]
+                                             be a sandbox customer in the terminal (in-process engine by default)
 
 Environment: DATABASE_URL, NATS_URL, BOTRELIC_CONFIG, BOTRELIC_DATA_DIR, PORT, HOST, LOG_LEVEL,
 ANTHROPIC_API_KEY, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN, WHATSAPP_GRAPH_URL (see README).`;
@@ -29,6 +33,11 @@ async function main(argv: string[]): Promise<number> {
       inspect: { type: 'string' },
       json: { type: 'boolean' },
       mermaid: { type: 'boolean' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      workspace: { type: 'string' },
+      number: { type: 'string' },
+      customer: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -43,6 +52,27 @@ async function main(argv: string[]): Promise<number> {
       return serve(env, values.config, values.inspect);
     case 'migrate':
       return migrate(env);
+    case 'test':
+      return testCommand({
+        env,
+        variables: process.env,
+        configPath: values.config,
+        paths: positionals.slice(1),
+        style: { color: process.stdout.isTTY === true && !process.env.NO_COLOR },
+      });
+    case 'chat':
+      return chatCommand({
+        env,
+        variables: process.env,
+        configPath: values.config,
+        url: values.url,
+        token: values.token,
+        workspace: values.workspace,
+        phoneNumber: values.number,
+        customer: values.customer,
+        input: process.stdin,
+        output: process.stdout,
+      });
     case 'machine':
       if (!values.mermaid) console.log(JSON.stringify(sessionMachineJson(), null, 2));
       if (!values.json) console.log(sessionMachineMermaid());
@@ -57,8 +87,7 @@ async function serve(env: Environment, configPath: string | undefined, inspectUr
   const logger = createLogger({ level: env.LOG_LEVEL });
   const config = await loadConfig(configPath ?? env.BOTRELIC_CONFIG, process.env);
   const inspector = inspectUrl === undefined ? undefined : createInspector(inspectUrl, logger);
-  const { agent, kind } = createReplyAgent(env);
-  const engine = await createEngine({ config, env, logger, replyAgent: agent, inspect: inspector?.inspect });
+  const engine = await createEngine({ config, env, logger, inspect: inspector?.inspect });
   await engine.start();
   const address = await engine.app.listen({ port: env.PORT, host: env.HOST });
   logger.info(
@@ -66,7 +95,7 @@ async function serve(env: Environment, configPath: string | undefined, inspectUr
       address,
       database: engine.database.dialect,
       transport: env.NATS_URL ? 'nats' : 'in-process',
-      ai: kind,
+      ai: env.ANTHROPIC_API_KEY ? 'anthropic' : 'offline',
       workspaces: config.workspaces.map((workspace) => workspace.id),
     },
     'botrelic is serving',

@@ -28,12 +28,24 @@ const environmentSchema = z.object({
   WHATSAPP_VERIFY_TOKEN: z.string().optional(),
   WHATSAPP_GRAPH_URL: z.string().url().default('https://graph.facebook.com/v23.0'),
   BOTRELIC_NODE_NAME: z.string().optional(),
+  /** Lets an operator change knowledge documents over the API (`PUT/DELETE …/knowledge/:documentId`). */
+  BOTRELIC_ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   /** Live session actors idle this long are passivated (their state is already stored). */
   BOTRELIC_ACTOR_IDLE_TIMEOUT: duration.default(10 * 60_000),
   /** Beyond this many live actors the least recently used are passivated. */
   BOTRELIC_MAX_LIVE_ACTORS: z.coerce.number().int().min(1).default(100_000),
   /** Meta redelivers for days after an outage: messages this much older than their arrival are stale. */
   BOTRELIC_STALE_MESSAGE_AGE: duration.default(60 * 60_000),
+  /** The outbox sender looks for due rows this often, besides being woken by every commit that writes some. */
+  BOTRELIC_OUTBOX_POLL_INTERVAL: duration.default(1_000),
+  /** Graph API attempts (5xx, 429, 130429 and timeouts are retried with backoff) before a message is failed. */
+  BOTRELIC_OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
+  /** Messages per second this process sends from one phone number: Meta's default throughput is 80. */
+  BOTRELIC_PHONE_NUMBER_RATE: z.coerce.number().positive().default(80),
+  /** A sandbox message turns delivered after this and read after twice this; 0s turns the ticks off. */
+  BOTRELIC_SANDBOX_RECEIPT_DELAY: duration.default(1_000),
+  /** Adds this many milliseconds to every AI call: the benchmark's stand-in for a slow model. */
+  BOTRELIC_AI_LATENCY_MS: z.coerce.number().int().min(0).default(0),
 });
 
 export type Environment = z.output<typeof environmentSchema>;

@@ -115,6 +115,15 @@ const handoffRule = z
 const handoffSettings = z
   .strictObject({
     rules: z.array(handoffRule).default([]),
+    /** Hand waiting sessions to available agents of their team, round-robin, instead of waiting for a takeover. */
+    autoAssign: z.boolean().default(false),
+    /** Taken-over sessions an agent holds before auto-assignment passes them by. */
+    capacity: z
+      .number()
+      .int()
+      .min(1, 'must be between 1 and 100')
+      .max(100, 'must be between 1 and 100')
+      .default(3),
   })
   .prefault({});
 

@@ -9,8 +9,8 @@ export interface GroupCommitOptions<T> {
   commit(items: T[]): Promise<void>;
   /** A batch takes whole submissions up to this many items (a larger single submission goes alone). */
   maxBatchSize: number;
-  /** Observes each commit's size (metrics). */
-  onCommit?(items: number, submissions: number): void;
+  /** Observes the number of items of each commit (metrics). */
+  onCommit?(items: number): void;
 }
 
 /**
@@ -18,6 +18,9 @@ export interface GroupCommitOptions<T> {
  * arrive while one runs wait and go together in the next, so concurrent requests share transactions
  * instead of queueing one each. Every submission resolves only after the commit holding its items
  * succeeded, and rejects if it failed: durability is per submission, whoever it was batched with.
+ *
+ * One commit at a time: against 2 and 4 in flight (2 cores, local Postgres) it was as fast or faster from
+ * 10 concurrent requests up, since batches grow with the load instead of splitting it.
  */
 export class GroupCommit<T> {
   readonly #options: GroupCommitOptions<T>;
@@ -69,14 +72,19 @@ export class GroupCommit<T> {
       // One bad submission (data the database refuses) must not fail the others it was batched with:
       // commit each alone. When the database itself is down, each of these fails fast as well.
       for (const submission of batch) {
-        await this.#commit([submission]).then(submission.resolve, submission.reject);
+        try {
+          await this.#commit([submission]);
+          submission.resolve();
+        } catch (alone) {
+          submission.reject(alone);
+        }
       }
     }
   }
 
   #commit(batch: Submission<T>[]): Promise<void> {
     const items = batch.flatMap((submission) => submission.items);
-    this.#options.onCommit?.(items.length, batch.length);
+    this.#options.onCommit?.(items.length);
     return this.#options.commit(items);
   }
 }

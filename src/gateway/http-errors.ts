@@ -10,6 +10,8 @@ export class HttpError extends Error {
     readonly statusCode: number,
     message: string,
     options?: ErrorOptions,
+    /** Extra fields of the response body, e.g. the route to use instead. */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message, options);
     this.name = 'HttpError';
@@ -74,7 +76,7 @@ export function sendHttpError(
     if (error.statusCode >= 500)
       request.log.error({ err: error.cause ?? error, code: error.code }, error.message);
     else request.log.info({ code: error.code }, error.message);
-    return reply.code(error.statusCode).send({ error: error.code, message: error.message });
+    return reply.code(error.statusCode).send({ error: error.code, message: error.message, ...error.details });
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {

@@ -41,6 +41,8 @@ export interface CustomerMessage {
   text: string | null;
   /** Meta's timestamp, ms. */
   sentAt: number;
+  /** Delivered long after it was sent (Meta catching up after an outage): see `answeredSinceStaleMessage`. */
+  stale?: boolean;
 }
 
 export type HistoryEntry =
@@ -119,6 +121,7 @@ export type SessionEvent =
     }
   | { type: 'agent.takeover'; at: number; agentId: string; teamId?: string }
   | { type: 'agent.message'; at: number; agentId: string; text: string }
+  | { type: 'agent.template'; at: number; agentId: string; template: TemplateMessage }
   | { type: 'agent.release'; at: number; agentId: string }
   | { type: 'agent.close'; at: number; agentId: string }
   | {
@@ -126,15 +129,31 @@ export type SessionEvent =
       at: number;
       wamid: string;
       status: 'sent' | 'delivered' | 'read' | 'failed';
-      error?: { code: number; title: string };
+      /** `code` is null when the failure is not one of Meta's (e.g. Meta's answer never came). */
+      error?: { code: number | null; title: string };
     }
   | { type: 'session.timeout'; at: number };
+
+/**
+ * An approved WhatsApp template: Meta's template name, its language code (`en_US`) and the components that fill
+ * its parameters, in Meta's own format. The only message WhatsApp delivers outside the 24-hour window.
+ */
+export interface TemplateMessage {
+  name: string;
+  language: string;
+  components?: Record<string, unknown>[];
+}
 
 /** What the session asks the host to send; the host writes it to the outbox with the new snapshot. */
 export interface SendParams {
   author: 'ai' | 'agent' | 'system';
+  /** The text, or for a template how the transcript names it. */
   text: string;
+  template?: TemplateMessage;
 }
+
+const describeTemplate = (template: TemplateMessage): string =>
+  `Template "${template.name}" (${template.language})`;
 
 const timeOf = (context: SessionContext, event: { type: string; at?: number }): number =>
   typeof event.at === 'number' ? event.at : context.startedAt;
@@ -174,6 +193,14 @@ const sendAgentMessage = {
   }),
 } as const;
 
+const sendAgentTemplate = {
+  type: 'send',
+  params: ({ event }: { event: SessionEvent }): SendParams =>
+    event.type === 'agent.template'
+      ? { author: 'agent', text: describeTemplate(event.template), template: event.template }
+      : { author: 'agent', text: '' },
+} as const;
+
 const notifyHandoffTimeout = [
   {
     type: 'send',
@@ -198,6 +225,8 @@ export const sessionMachine = setup({
   actions: {
     /** Sending is the host's: it turns this into an outbox row in the same transaction as the snapshot. */
     send: (_, _params: SendParams) => undefined,
+    /** The customer sees "typing…" while the AI composes: a best-effort side effect the host provides. */
+    indicateTyping: () => undefined,
     armTimer: assign({
       timer: ({ context, event }, kind: TimerKind) => ({
         kind,
@@ -289,13 +318,13 @@ export const sessionMachine = setup({
       };
     }),
     recordAgentMessage: assign(({ context, event }) => {
-      if (event.type !== 'agent.message') return {};
+      if (event.type !== 'agent.message' && event.type !== 'agent.template') return {};
       return {
         history: appendHistory(context, {
           kind: 'agent',
           at: event.at,
           agentId: event.agentId,
-          text: event.text,
+          text: event.type === 'agent.message' ? event.text : describeTemplate(event.template),
         }),
       };
     }),
@@ -333,6 +362,16 @@ export const sessionMachine = setup({
     }),
   },
   guards: {
+    /**
+     * A stale message that a reply already came after: Meta redelivers an outage's backlog one webhook
+     * at a time, and the first of them got the conversation its answer.
+     */
+    answeredSinceStaleMessage: ({ context, event }) =>
+      event.type === 'customer.message' &&
+      event.message.stale === true &&
+      context.history.some(
+        (entry) => (entry.kind === 'ai' || entry.kind === 'agent') && entry.at >= event.message.sentAt,
+      ),
     timerDue: ({ context, event }) => context.timer !== null && timeOf(context, event) >= context.timer.at,
     lowConfidenceStreakExhausted: ({ context, event }) =>
       event.type === 'ai.replied' &&
@@ -373,7 +412,11 @@ export const sessionMachine = setup({
       description: 'Waiting for the customer.',
       entry: { type: 'armTimer', params: 'inactivity' },
       on: {
-        'customer.message': { target: 'ai_responding', actions: 'recordCustomerMessage' },
+        'customer.message': [
+          // Recorded and left unanswered for the next turn: a backlog gets one answer, not one each.
+          { guard: 'answeredSinceStaleMessage', actions: 'recordCustomerMessage' },
+          { target: 'ai_responding', actions: 'recordCustomerMessage' },
+        ],
         'agent.takeover': { target: 'human', actions: 'assignAgent' },
         'agent.close': { target: 'closed', actions: { type: 'markClosed', params: 'agent' } },
         'session.timeout': {
@@ -385,7 +428,7 @@ export const sessionMachine = setup({
     },
     ai_responding: {
       description: 'The AI agent composes one answer to every unanswered customer message.',
-      entry: { type: 'armTimer', params: 'ai' },
+      entry: [{ type: 'armTimer', params: 'ai' }, 'indicateTyping'],
       invoke: {
         id: 'generateReply',
         src: 'generateReply',
@@ -458,6 +501,13 @@ export const sessionMachine = setup({
           target: 'human',
           reenter: true,
           actions: ['recordAgentMessage', sendAgentMessage],
+        },
+        // A template needs no open window: it is how an agent reaches a customer who has gone quiet.
+        'agent.template': {
+          guard: 'isAssignedAgent',
+          target: 'human',
+          reenter: true,
+          actions: ['recordAgentMessage', sendAgentTemplate],
         },
         'agent.release': { guard: 'isAssignedAgent', target: 'active', actions: 'handBack' },
         'agent.close': { target: 'closed', actions: { type: 'markClosed', params: 'agent' } },

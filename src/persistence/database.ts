@@ -42,9 +42,11 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Da
     connectionString: url,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
-  // An idle connection dropped by the server must not crash the process: the next query fails instead,
-  // and that failure reaches the caller (the gateway answers 5xx, readiness goes red).
+  // A connection dropped by the server must not crash the process: the next query fails instead, and that
+  // failure reaches the caller (the gateway answers 5xx, readiness goes red). The pool listens on idle
+  // connections only; a checked-out one emits 'error' too (beside failing its query), so each gets a listener.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   if (schema !== undefined) {
     await sql`create schema if not exists ${sql.id(schema)}`.execute(db).catch(async (error: unknown) => {

@@ -50,6 +50,11 @@ export interface InboxQueries {
   listEventsAfter(workspaceId: string, afterId: string, limit: number): Promise<StoredSessionEvent[]>;
   /** The newest session event id of the workspace, or "0". */
   latestEventId(workspaceId: string): Promise<string>;
+  /** Whether the agent takes auto-assigned sessions. */
+  isAvailable(workspaceId: string, agentId: string): Promise<boolean>;
+  setAvailable(workspaceId: string, agentId: string, available: boolean): Promise<void>;
+  /** Active agents marked available, by id: the round-robin order. */
+  listAvailableAgents(workspaceId: string): Promise<{ agentId: string; teamIds: string[] }[]>;
 }
 
 const HANDOFF_STATES = ['fallback', 'human'];
@@ -135,6 +140,37 @@ export function createInboxQueries(db: Kysely<Database>): InboxQueries {
         .where('workspace_id', '=', workspaceId)
         .executeTakeFirst();
       return row?.id ?? '0';
+    },
+
+    async isAvailable(workspaceId, agentId) {
+      const row = await db
+        .selectFrom('human_agents')
+        .select('available')
+        .where('workspace_id', '=', workspaceId)
+        .where('agent_id', '=', agentId)
+        .executeTakeFirst();
+      return row?.available ?? false;
+    },
+
+    async setAvailable(workspaceId, agentId, available) {
+      await db
+        .updateTable('human_agents')
+        .set({ available })
+        .where('workspace_id', '=', workspaceId)
+        .where('agent_id', '=', agentId)
+        .execute();
+    },
+
+    async listAvailableAgents(workspaceId) {
+      const rows = await db
+        .selectFrom('human_agents')
+        .select(['agent_id', 'team_ids'])
+        .where('workspace_id', '=', workspaceId)
+        .where('active', '=', true)
+        .where('available', '=', true)
+        .orderBy('agent_id')
+        .execute();
+      return rows.map((row) => ({ agentId: row.agent_id, teamIds: row.team_ids }));
     },
   };
 }

@@ -1,19 +1,44 @@
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
-import type { Database, MessagesTable, SessionRow } from './schema.ts';
-import {
-  type InboundMessage,
-  type InboundStore,
-  type NewInboundMessage,
-  type SessionAddress,
-  type SessionStore,
-  type SessionWrite,
-  StaleSessionError,
-  type StoredSession,
-  type WrittenSession,
+import type { Kysely, Selectable } from 'kysely';
+import { Batcher } from './batcher.ts';
+import type { Database, MessagesTable } from './schema.ts';
+import { toJson, toStoredSession } from './session-rows.ts';
+import type {
+  InboundMessage,
+  InboundStore,
+  NewInboundMessage,
+  SessionAddress,
+  SessionStore,
+  SessionWrite,
+  WrittenSession,
 } from './session-store.ts';
+import { writeSessions } from './session-write-batch.ts';
 
 /** The session and inbound stores over kysely: the same code runs on Postgres and PGlite. */
 export function createSessionStore(db: Kysely<Database>): SessionStore & InboundStore {
+  // Concurrent transitions of different sessions share one transaction: a few statements and one commit for
+  // the batch instead of six statements and a commit each, which is what the 200s and the replies wait on.
+  const writes = new Batcher<SessionWrite, WrittenSession>({
+    maxBatchSize: 250,
+    run: async (batch) => {
+      try {
+        return await db.transaction().execute((trx) => writeSessions(trx, batch));
+      } catch (error) {
+        if (batch.length === 1) return [{ ok: false, error }];
+        // A write the database refuses must not fail the ones it was batched with: each goes alone.
+        return Promise.all(
+          batch.map((write) =>
+            db
+              .transaction()
+              .execute((trx) => writeSessions(trx, [write]))
+              .then(
+                ([outcome]) => outcome!,
+                (alone: unknown) => ({ ok: false as const, error: alone }),
+              ),
+          ),
+        );
+      }
+    },
+  });
   return {
     async loadOpenSession(workspaceId, sessionKey) {
       const row = await db
@@ -42,7 +67,7 @@ export function createSessionStore(db: Kysely<Database>): SessionStore & Inbound
       return rows.map(toInboundMessage);
     },
 
-    writeSession: (write) => db.transaction().execute((trx) => writeSessionIn(trx, write)),
+    writeSession: (write) => writes.submit(write),
 
     async listDueSessions(partitions, now, limit) {
       if (partitions.length === 0) return [];
@@ -107,154 +132,6 @@ export function createSessionStore(db: Kysely<Database>): SessionStore & Inbound
   };
 }
 
-async function writeSessionIn(trx: Transaction<Database>, write: SessionWrite): Promise<WrittenSession> {
-  const { session, expectedVersion, now } = write;
-  const row = expectedVersion === null ? await insertSession(trx, write) : await updateSession(trx, write);
-  if (!row) throw new StaleSessionError(session.id, expectedVersion);
-
-  const inboundIds = [...new Set(write.appliedInboundIds)];
-  if (inboundIds.length > 0) {
-    const { numUpdatedRows } = await trx
-      .updateTable('messages')
-      .set({ applied_at: new Date(now), session_id: session.id })
-      .where('workspace_id', '=', session.workspaceId)
-      .where('session_key', '=', session.sessionKey)
-      .where('direction', '=', 'in')
-      .where('id', 'in', inboundIds)
-      .where('applied_at', 'is', null)
-      .executeTakeFirst();
-    // Fewer rows means another writer applied some of them: this transition is built on a stale view.
-    if (Number(numUpdatedRows) !== inboundIds.length) {
-      throw new StaleSessionError(session.id, expectedVersion);
-    }
-  }
-
-  if (write.outbound.length > 0) {
-    // The outbox rows are copied from the message rows in the same statement, which pairs each outbox
-    // row with its message without relying on the order RETURNING yields rows in.
-    await trx
-      .with('sent', (cte) =>
-        cte
-          .insertInto('messages')
-          .values(
-            write.outbound.map((intent) => ({
-              workspace_id: session.workspaceId,
-              session_key: session.sessionKey,
-              partition: session.partition,
-              session_id: session.id,
-              direction: 'out' as const,
-              author: intent.author,
-              phone_number_id: session.phoneNumberId,
-              customer_wa_id: session.customerWaId,
-              type: intent.type,
-              body: intent.body,
-              payload: toJson(intent.payload),
-              sent_at: new Date(now),
-              status: 'pending' as const,
-            })),
-          )
-          .returning(['id', 'workspace_id', 'session_id', 'phone_number_id', 'customer_wa_id', 'payload']),
-      )
-      .insertInto('outbox')
-      .columns([
-        'workspace_id',
-        'session_id',
-        'message_id',
-        'phone_number_id',
-        'customer_wa_id',
-        'payload',
-        'status',
-        'next_attempt_at',
-      ])
-      .expression((eb) =>
-        eb.selectFrom('sent').select([
-          'sent.workspace_id',
-          'sent.session_id',
-          'sent.id',
-          'sent.phone_number_id',
-          'sent.customer_wa_id',
-          'sent.payload',
-          sql.lit('pending').as('status'),
-          // Cast, or the untyped parameter would reach the insert as text.
-          sql<Date>`cast(${new Date(now)} as timestamptz)`.as('next_attempt_at'),
-        ]),
-      )
-      .execute();
-  }
-
-  let eventId: string | null = null;
-  if (write.event !== undefined) {
-    // Event ids are a live inbox's resume cursor (SSE Last-Event-ID). Taken under a per-workspace lock held
-    // until commit, a workspace's ids become visible in increasing order: a reader that sees id N has every
-    // earlier one, so resuming after N skips nothing. The insert is the transaction's last statement, so the
-    // lock is held for the commit only.
-    await sql`select pg_advisory_xact_lock(${sql.lit(EVENTS_LOCK)}, hashtext(${session.workspaceId}))`.execute(
-      trx,
-    );
-    const event = await trx
-      .insertInto('session_events')
-      .values({ workspace_id: session.workspaceId, session_id: session.id, payload: toJson(write.event) })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    eventId = event.id;
-  }
-  return { ...toStoredSession(row), eventId };
-}
-
-/** The first key of the advisory lock that orders a workspace's session events (the second is the workspace). */
-const EVENTS_LOCK = 7_301;
-
-/** Undefined when an open session already exists for the key (or the id is taken): another writer won. */
-function insertSession(
-  trx: Transaction<Database>,
-  { session, now }: SessionWrite,
-): Promise<SessionRow | undefined> {
-  return trx
-    .insertInto('sessions')
-    .values({
-      id: session.id,
-      workspace_id: session.workspaceId,
-      session_key: session.sessionKey,
-      partition: session.partition,
-      phone_number_id: session.phoneNumberId,
-      customer_wa_id: session.customerWaId,
-      state: session.state,
-      snapshot: toJson(session.snapshot),
-      machine_version: session.machineVersion,
-      version: 1,
-      next_deadline_at: toDate(session.nextDeadlineAt),
-      created_at: new Date(session.createdAt ?? now),
-      updated_at: new Date(now),
-      closed_at: toDate(session.closedAt),
-    })
-    .onConflict((conflict) => conflict.doNothing())
-    .returningAll()
-    .executeTakeFirst();
-}
-
-/** Undefined when the version moved on (or the session is not this workspace's). */
-function updateSession(
-  trx: Transaction<Database>,
-  { session, expectedVersion, now }: SessionWrite,
-): Promise<SessionRow | undefined> {
-  return trx
-    .updateTable('sessions')
-    .set((eb) => ({
-      state: session.state,
-      snapshot: toJson(session.snapshot),
-      machine_version: session.machineVersion,
-      version: eb('version', '+', 1),
-      next_deadline_at: toDate(session.nextDeadlineAt),
-      updated_at: new Date(now),
-      closed_at: toDate(session.closedAt),
-    }))
-    .where('id', '=', session.id)
-    .where('workspace_id', '=', session.workspaceId)
-    .where('version', '=', expectedVersion!)
-    .returningAll()
-    .executeTakeFirst();
-}
-
 function toInboundRow(message: NewInboundMessage) {
   return {
     workspace_id: message.workspaceId,
@@ -271,24 +148,6 @@ function toInboundRow(message: NewInboundMessage) {
     sent_at: new Date(message.sentAt),
     status: 'received' as const,
     ...(message.receivedAt === undefined ? {} : { created_at: new Date(message.receivedAt) }),
-  };
-}
-
-function toStoredSession(row: SessionRow): StoredSession {
-  return {
-    id: row.id,
-    workspaceId: row.workspace_id,
-    sessionKey: row.session_key,
-    partition: row.partition,
-    phoneNumberId: row.phone_number_id,
-    customerWaId: row.customer_wa_id,
-    state: row.state,
-    snapshot: row.snapshot,
-    machineVersion: row.machine_version,
-    version: row.version,
-    nextDeadlineAt: row.next_deadline_at?.getTime() ?? null,
-    createdAt: row.created_at.getTime(),
-    closedAt: row.closed_at?.getTime() ?? null,
   };
 }
 
@@ -312,18 +171,6 @@ function toInboundMessage(row: Selectable<MessagesTable>): InboundMessage {
 
 function toAddress(row: { workspace_id: string; session_key: string; partition: number }): SessionAddress {
   return { workspaceId: row.workspace_id, sessionKey: row.session_key, partition: row.partition };
-}
-
-/**
- * jsonb goes in as JSON text: pg would turn a JS array into a Postgres array literal, and both drivers pass
- * a string through untouched, so stringifying here is the one encoding that means the same on both.
- */
-function toJson(value: unknown): string {
-  return JSON.stringify(value ?? null);
-}
-
-function toDate(ms: number | null): Date | null {
-  return ms === null ? null : new Date(ms);
 }
 
 function inboundKey(workspaceId: string, wamid: string): string {

@@ -94,6 +94,8 @@ export interface HumanAgentsTable {
   token_hash: string;
   team_ids: Json<string[]>;
   active: Generated<boolean>;
+  /** The agent takes auto-assigned sessions (set from the inbox; off by default). */
+  available: Generated<boolean>;
 }
 
 export interface SessionEventsTable {
@@ -112,7 +114,7 @@ export interface KnowledgeDocumentsTable {
   title: string;
   /** Where the document came from: a `file:` URL for folder ingests (which own those rows), else the caller's. */
   source: string;
-  /** A Postgres text search configuration (`regconfig`), read as its name: english, spanish, simple, ... */
+  /** A Postgres text search configuration: english, spanish, simple, ... */
   language: string;
   content_hash: string;
   updated_at: DefaultedTimestamp;

@@ -24,6 +24,12 @@ const modelEvents: SessionEvent[] = [
   { type: 'ai.fallback', at: 0, reason: 'keyword', evidence: { keyword: 'human' } },
   { type: 'agent.takeover', at: 0, agentId: 'alice' },
   { type: 'agent.message', at: 0, agentId: 'alice', text: 'Hi, Alice here.' },
+  {
+    type: 'agent.template',
+    at: 0,
+    agentId: 'alice',
+    template: { name: 'follow_up', language: 'en_US' },
+  },
   { type: 'agent.release', at: 0, agentId: 'alice' },
   { type: 'agent.close', at: 0, agentId: 'alice' },
   {

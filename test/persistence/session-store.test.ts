@@ -228,6 +228,56 @@ describe.each([
     expect(await store.loadOpenSession('acme', KEY)).toMatchObject({ id: winner.id });
   });
 
+  it('writes concurrent transitions of different sessions together, each winning or going stale on its own', async () => {
+    const keys = ['100001-31600000011', '100001-31600000012', '100001-31600000013', '100001-31600000014'];
+    const customer = (key: string) => key.split('-')[1]!;
+    const created = await Promise.all(
+      keys.map((sessionKey, i) =>
+        create({ id: `batched-${i}`, sessionKey, customerWaId: customer(sessionKey) }),
+      ),
+    );
+    const [applied, fresh] = await recordedIds(
+      inbound({ sessionKey: keys[3]!, customerWaId: customer(keys[3]!) }),
+      inbound({ sessionKey: keys[3]!, customerWaId: customer(keys[3]!) }),
+    );
+    await update(created[3]!, { appliedInboundIds: [applied!] });
+    const reply = {
+      author: 'ai' as const,
+      type: 'text' as const,
+      body: 'hi',
+      payload: { text: { body: 'hi' } },
+    };
+
+    // The first write starts a batch alone; the three queued behind it are written together.
+    const results = await Promise.allSettled([
+      update(created[0]!, { state: 'ai_responding' }),
+      update(created[1]!, { state: 'ai_responding', outbound: [reply] }),
+      update(created[2]!, { state: 'ai_responding', expectedVersion: 7 }),
+      update(
+        { ...created[3]!, version: 2 },
+        { state: 'ai_responding', appliedInboundIds: [fresh!, applied!] },
+      ),
+    ]);
+
+    expect(results.map((result) => result.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'rejected',
+    ]);
+    for (const result of results.slice(2)) {
+      expect((result as PromiseRejectedResult).reason).toBeInstanceOf(StaleSessionError);
+    }
+    expect(await store.loadOpenSession('acme', keys[1]!)).toMatchObject({
+      version: 2,
+      state: 'ai_responding',
+    });
+    expect(await store.loadOpenSession('acme', keys[2]!)).toMatchObject({ version: 1, state: 'active' });
+    // Nothing of a stale write persists: its fresh inbound row is still pending.
+    expect((await store.listPendingInbound('acme', keys[3]!)).map((row) => row.id)).toEqual([fresh]);
+    expect(await outboxCount()).toBe(1);
+  });
+
   it('dedupes inbound on (workspace, wamid): across calls, inside a batch, not across workspaces', async () => {
     const a = inbound({ wamid: 'wamid.A' });
     const b = inbound({ wamid: 'wamid.B' });

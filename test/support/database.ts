@@ -10,6 +10,11 @@ export interface TestDatabase {
   kind: 'postgres' | 'pglite';
   /** The Postgres database's own URL, for a child process under test; absent on PGlite. */
   url?: string;
+  /**
+   * Postgres only: `false` takes the database away as an outage would (new connections refused, open ones
+   * ended), `true` brings it back.
+   */
+  setReachable?(reachable: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -72,6 +77,14 @@ async function createPostgresTestDatabase(): Promise<TestDatabase> {
     db,
     kind: 'postgres',
     url: url.href,
+    async setReachable(reachable) {
+      await asAdmin(`alter database ${name} with allow_connections ${reachable}`);
+      if (!reachable) {
+        await asAdmin(
+          `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`,
+        );
+      }
+    },
     async close() {
       await close();
       // FORCE: a child process under test may still hold a connection.

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { ReplyAgent } from '../../src/ai/reply-agent.ts';
 import { createEngine, type Engine, type EngineOptions } from '../../src/app.ts';
 import { ManualClock } from '../../src/clock/manual-clock.ts';
@@ -40,13 +41,16 @@ export async function startTestEngine(options: {
   actors?: { idleMs?: number; maxLiveActors?: number };
   /** Process environment variables, e.g. WHATSAPP_APP_SECRET; none by default. */
   env?: Record<string, string>;
+  /** Silent by default. */
+  logger?: Logger;
+  inspect?: EngineOptions['inspect'];
 }): Promise<TestEngine> {
   const clock = options.clock ?? new ManualClock();
   const agent = new ScriptedAgent();
   const engine = await createEngine({
     config: options.config ?? testConfig(),
     env: readEnvironment(options.env ?? {}),
-    logger: createLogger({ level: 'silent' }),
+    logger: options.logger ?? createLogger({ level: 'silent' }),
     clock,
     replyAgent: options.agent ?? agent,
     inspect: options.inspect,
@@ -58,6 +62,9 @@ export async function startTestEngine(options: {
   await engine.start();
   const settle = async () => {
     await options.transport.flush();
+    await engine.host.settle();
+    // The sender delivers what those jobs wrote; a failure it tells a session is applied before it settles.
+    await engine.outbox.settle();
     await engine.host.settle();
   };
   return {

@@ -12,6 +12,8 @@ interface RecordedGraphRequest {
   at: number;
   /** The HTTP status the fake answered with. */
   responseStatus: number;
+  /** The wamid the fake gave an accepted message. */
+  wamid?: string;
 }
 
 /** A Graph API error, as `failNext` sends it. */
@@ -227,7 +229,15 @@ export async function startFakeGraphApi(
     const rejection = authorize(authorization) ?? validate(body);
     const scripted = rejection ? undefined : failures.shift();
     const answer = rejection ?? (scripted ? failureAnswer(scripted) : accept(body!));
-    requests.push({ phoneNumberId, authorization, body, at: Date.now(), responseStatus: answer.status });
+    const wamid = (answer.body as { messages?: { id: string }[] }).messages?.[0]?.id;
+    requests.push({
+      phoneNumberId,
+      authorization,
+      body,
+      at: Date.now(),
+      responseStatus: answer.status,
+      wamid,
+    });
     for (const arrived of arrivals) arrived();
 
     const delayMs = delays.shift();

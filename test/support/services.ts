@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createInProcessTransport } from '../../src/transport/in-process-transport.ts';
 import { createNatsTransport } from '../../src/transport/nats-transport.ts';
 import type { Transport, TransportErrorHandler } from '../../src/transport/transport.ts';
+import { namespaced } from './namespaced-transport.ts';
 
 export interface TestTransport {
   transport: Transport;
@@ -17,6 +18,9 @@ export function natsUrl(): string {
 export function uniqueId(prefix: string): string {
   return `${prefix}_${randomBytes(6).readUIntBE(0, 6).toString(36)}`;
 }
+
+/** One per test file (vitest gives each file its own module instances): its engines share it, others do not. */
+const FILE_NAMESPACE = uniqueId('test');
 
 let natsReachable: Promise<boolean> | undefined;
 
@@ -43,7 +47,10 @@ export function natsRequiredMessage(): string {
 export async function connectTestTransport(
   options: { onError?: TransportErrorHandler } = {},
 ): Promise<TestTransport> {
-  if (await isNatsReachable()) return connectNatsTestTransport(options);
+  if (await isNatsReachable()) {
+    const nats = await connectNatsTestTransport(options);
+    return { ...nats, transport: namespaced(nats.transport, FILE_NAMESPACE) };
+  }
   if (process.env.CI === 'true') throw new Error(natsRequiredMessage());
   const transport = createInProcessTransport(options);
   return { transport, kind: 'in-process', close: () => transport.close() };

@@ -1,0 +1,65 @@
+import { join } from 'node:path';
+import { MetricsScrape } from '../support/prometheus.ts';
+import { freePort, type ServerProcess, startServerProcess } from './child-process.ts';
+
+export type EngineMode = 'services' | 'embedded';
+
+export interface EngineProcess extends ServerProcess {
+  mode: EngineMode;
+  scrape(): Promise<MetricsScrape>;
+}
+
+export interface EngineProcessOptions {
+  mode: EngineMode;
+  configPath: string;
+  /** Services mode: the run's own database. */
+  databaseUrl?: string;
+  /** Embedded mode: where PGlite keeps its files. */
+  dataDir?: string;
+  appSecret: string;
+  graphUrl: string;
+  logFile: string;
+  /** Extra environment, e.g. BOTRELIC_AI_LATENCY_MS. */
+  env?: Record<string, string>;
+  /** Writes a V8 CPU profile into this folder when the engine exits. */
+  cpuProfileDir?: string;
+}
+
+/** `botrelic serve` in its own process, configured only through its environment, as an operator would. */
+export async function startEngineProcess(options: EngineProcessOptions): Promise<EngineProcess> {
+  const port = await freePort();
+  // Nothing from the bench's own environment leaks in: the mode is exactly what is set here.
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    BOTRELIC_CONFIG: options.configPath,
+    WHATSAPP_APP_SECRET: options.appSecret,
+    WHATSAPP_GRAPH_URL: options.graphUrl,
+    // The bench's numbers are on Meta's highest throughput tier (1,000 messages/s each), not the default 80.
+    BOTRELIC_PHONE_NUMBER_RATE: '1000',
+    ...(options.mode === 'services'
+      ? { DATABASE_URL: options.databaseUrl, NATS_URL: 'nats://127.0.0.1:4222' }
+      : { BOTRELIC_DATA_DIR: options.dataDir }),
+    ...options.env,
+  };
+  const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+  const server = await startServerProcess({
+    nodeArgs: [...profile, join(import.meta.dirname, '../../bin/botrelic.js'), 'serve'],
+    env,
+    port,
+    readyPath: '/readyz',
+    logFile: options.logFile,
+  });
+  return {
+    ...server,
+    mode: options.mode,
+    async scrape() {
+      const response = await fetch(`${server.origin}/metrics`);
+      return new MetricsScrape(await response.text());
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import type { InboundArrival, SessionClient } from '../actors/session-client.ts';
+import type { Clock } from '../clock/clock.ts';
+import type { ParsedInboundMessage } from '../whatsapp/webhook-payload.ts';
+import { GroupCommit } from './group-commit.ts';
+import { InvalidPayloadError, StoreUnavailableError } from './http-errors.ts';
+import type { InboundMetrics } from './inbound-metrics.ts';
+import { storableJson, storableText, UnstorableJsonError } from './storable-json.ts';
+
+/** A parsed inbound message and the workspace its phone number belongs to. */
+export interface RoutedMessage {
+  workspaceId: string;
+  message: ParsedInboundMessage;
+}
+
+export interface InboundRecorder {
+  /**
+   * Commits the messages (those the workspace already has are skipped) and resolves only once they are
+   * durable. Throws InvalidPayloadError, having recorded nothing, for a message that cannot be stored, and
+   * StoreUnavailableError when the database failed: then nothing was recorded or, for more messages than
+   * one insert takes, some parts were, which the redelivery that follows a 503 completes.
+   */
+  record(messages: readonly RoutedMessage[]): Promise<void>;
+}
+
+export interface InboundRecorderOptions {
+  sessions: SessionClient;
+  clock: Clock;
+  metrics: InboundMetrics;
+}
+
+/**
+ * Most messages one insert takes: Postgres binds at most 65,535 parameters per statement, and an inbound row
+ * has 13 columns.
+ */
+const MAX_BATCH_SIZE = 1_000;
+
+// The customer's wa_id becomes part of the session key, a NATS subject token: digits, as Meta sends it.
+const WA_ID = /^\d{1,32}$/;
+
+/** The one path inbound messages take into the store, for Meta's webhook and the sandbox alike. */
+export function createInboundRecorder(options: InboundRecorderOptions): InboundRecorder {
+  const { sessions, clock, metrics } = options;
+  const commits = new GroupCommit<InboundArrival>({
+    maxBatchSize: MAX_BATCH_SIZE,
+    async commit(arrivals) {
+      const { inserted, duplicates } = await sessions.recordInbound(arrivals);
+      metrics.inboundRecorded.inc(inserted);
+      metrics.inboundDuplicates.inc(duplicates);
+    },
+    onCommit: (messages) => metrics.commitBatchSize.observe(messages),
+  });
+
+  return {
+    async record(messages) {
+      // The gateway's clock, not the database's: staleness is judged by when the message reached us.
+      const receivedAt = clock.now();
+      const arrivals = messages.map((routed) => toArrival(routed, receivedAt));
+      try {
+        // More than one insert takes is committed in parts; if one fails the request is answered 503, and
+        // Meta's redelivery skips the parts already stored.
+        for (let start = 0; start < arrivals.length; start += MAX_BATCH_SIZE) {
+          await commits.submit(arrivals.slice(start, start + MAX_BATCH_SIZE));
+        }
+      } catch (error) {
+        throw new StoreUnavailableError(undefined, { cause: error });
+      }
+    },
+  };
+}
+
+/** Names a message in an error without echoing a hostile, megabyte-long id. */
+function nameOf(message: ParsedInboundMessage): string {
+  const id = JSON.stringify(message.wamid);
+  return `message ${id.length > 60 ? `${id.slice(0, 57)}...` : id}`;
+}
+
+function toArrival({ workspaceId, message }: RoutedMessage, receivedAt: number): InboundArrival {
+  if (!WA_ID.test(message.customerWaId)) {
+    throw new InvalidPayloadError(`${nameOf(message)}: "from" must be a WhatsApp id (digits)`);
+  }
+  let payload: unknown;
+  try {
+    payload = storableJson(message.raw);
+  } catch (error) {
+    if (!(error instanceof UnstorableJsonError)) throw error;
+    throw new InvalidPayloadError(`${nameOf(message)}: ${error.message}`);
+  }
+  return {
+    workspaceId,
+    phoneNumberId: message.phoneNumberId,
+    customerWaId: message.customerWaId,
+    wamid: storableText(message.wamid),
+    type: storableText(message.type),
+    body: message.text === null ? null : storableText(message.text),
+    customerName: message.customerName === null ? null : storableText(message.customerName),
+    payload,
+    sentAt: message.sentAt,
+    receivedAt,
+  };
+}

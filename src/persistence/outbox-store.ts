@@ -1,0 +1,228 @@
+import { type Kysely, sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
+import { Batcher } from './batcher.ts';
+import type { Database } from './schema.ts';
+
+/** An outbox row a sender holds the lease of, with what delivering it takes. */
+export interface ClaimedDelivery {
+  /** The outbox row's id. */
+  id: string;
+  messageId: string;
+  workspaceId: string;
+  sessionId: string;
+  sessionKey: string;
+  partition: number;
+  phoneNumberId: string;
+  customerWaId: string;
+  /** The message's type: a `template` may go out after the 24-hour window, nothing else may. */
+  type: string;
+  /** The Graph API message object the session wrote (`OutboundIntent.payload`). */
+  payload: unknown;
+  /** Which attempt this claim is, 1 for the first; a claim that never reached Meta gives its attempt back. */
+  attempt: number;
+  /** The row is this sender's until then. Every write below is fenced on it, so a lapsed lease writes nothing. */
+  leasedUntil: number;
+  /** When the session wrote the intent, ms since epoch. */
+  createdAt: number;
+  /** Meta's timestamp of the customer's latest message to this number, over every session; null if none. */
+  lastCustomerMessageAt: number | null;
+}
+
+export interface DeliveryFailure {
+  /** Meta's error code (131047, 131026, ...); null when the failure is not one of Meta's. */
+  code: number | null;
+  title: string;
+}
+
+/** The outbox as the sender sees it. Every write names the lease it holds; false means the lease was lost. */
+export interface OutboxStore {
+  /**
+   * Leases up to `limit` due pending rows, oldest first, skipping rows another sender is claiming right now.
+   * Only the oldest pending row of each conversation is ever due, so a customer's messages go out in order
+   * and one at a time, whichever sender holds them.
+   */
+  claimDue(options: { now: number; leaseUntil: number; limit: number }): Promise<ClaimedDelivery[]>;
+  /** Stores Meta's (or the sandbox's) wamid on the message and marks message and row sent, in one transaction. */
+  markSent(delivery: ClaimedDelivery, wamid: string, now: number): Promise<boolean>;
+  /** Fails message and row, the message keeping the error's code and title. */
+  markFailed(delivery: ClaimedDelivery, failure: DeliveryFailure, now: number): Promise<boolean>;
+  /** Puts the row back to be claimed at `at`; `attempted: false` gives the claim's attempt back (pacing). */
+  reschedule(delivery: ClaimedDelivery, at: number, attempted: boolean): Promise<boolean>;
+}
+
+export function createOutboxStore(db: Kysely<Database>): OutboxStore {
+  // Every reply ends in a mark; concurrent deliveries share one statement (and one commit) for theirs.
+  const sentMarks = new Batcher<SentMark, boolean>({
+    maxBatchSize: 250,
+    run: async (marks) => {
+      const sent = await markSentIn(db, marks);
+      return marks.map((mark) => ({ ok: true, value: sent.has(mark.delivery.id) }));
+    },
+  });
+  return {
+    async claimDue({ now, leaseUntil, limit }) {
+      // One statement: pick and lock the due heads (SKIP LOCKED: rows another sender is claiming are not
+      // waited for), then lease them. A leased head keeps its status `pending`, so the conversation's next row
+      // stays behind it until it is sent or failed. PGlite has one connection, so nothing is ever locked there.
+      const rows = await db
+        .updateTable('outbox')
+        .from('messages')
+        .set((eb) => ({ attempts: eb('outbox.attempts', '+', 1), next_attempt_at: new Date(leaseUntil) }))
+        .whereRef('messages.id', '=', 'outbox.message_id')
+        .where('outbox.id', 'in', (eb) =>
+          eb
+            .selectFrom('outbox as due')
+            .select('due.id')
+            .where('due.status', '=', 'pending')
+            .where('due.next_attempt_at', '<=', new Date(now))
+            .where(({ not, exists, selectFrom }) =>
+              not(
+                exists(
+                  selectFrom('outbox as earlier')
+                    .select(sql.lit(1).as('one'))
+                    .whereRef('earlier.phone_number_id', '=', 'due.phone_number_id')
+                    .whereRef('earlier.customer_wa_id', '=', 'due.customer_wa_id')
+                    .where('earlier.status', '=', 'pending')
+                    .whereRef('earlier.id', '<', 'due.id'),
+                ),
+              ),
+            )
+            .orderBy('due.id')
+            .limit(limit)
+            .forUpdate()
+            .skipLocked(),
+        )
+        .returning((eb) => [
+          'outbox.id',
+          'outbox.message_id',
+          'outbox.workspace_id',
+          'outbox.session_id',
+          'outbox.phone_number_id',
+          'outbox.customer_wa_id',
+          'outbox.payload',
+          'outbox.attempts',
+          'messages.session_key',
+          'messages.partition',
+          'messages.type',
+          'messages.sent_at',
+          eb
+            .selectFrom('messages as inbound')
+            .select((inbound) => inbound.fn.max('inbound.sent_at').as('at'))
+            .whereRef('inbound.workspace_id', '=', 'outbox.workspace_id')
+            .whereRef('inbound.session_key', '=', 'messages.session_key')
+            .where('inbound.direction', '=', 'in')
+            .as('last_customer_message_at'),
+        ])
+        .execute();
+      return rows
+        .map(
+          (row): ClaimedDelivery => ({
+            id: row.id,
+            messageId: row.message_id,
+            workspaceId: row.workspace_id,
+            sessionId: row.session_id,
+            sessionKey: row.session_key,
+            partition: row.partition,
+            phoneNumberId: row.phone_number_id,
+            customerWaId: row.customer_wa_id,
+            type: row.type,
+            payload: row.payload,
+            attempt: row.attempts,
+            leasedUntil: leaseUntil,
+            createdAt: row.sent_at.getTime(),
+            lastCustomerMessageAt:
+              row.last_customer_message_at === null ? null : new Date(row.last_customer_message_at).getTime(),
+          }),
+        )
+        .sort((a, b) => compareIds(a.id, b.id));
+    },
+
+    markSent: (delivery, wamid, now) => sentMarks.submit({ delivery, wamid, now }),
+
+    markFailed: (delivery, failure, now) =>
+      db.transaction().execute(async (trx) => {
+        if (!(await finish(trx, delivery, 'failed', now))) return false;
+        await trx
+          .updateTable('messages')
+          .set({ status: 'failed', error_code: failure.code, error_title: failure.title })
+          .where('workspace_id', '=', delivery.workspaceId)
+          .where('id', '=', delivery.messageId)
+          .where('status', '=', 'pending')
+          .execute();
+        return true;
+      }),
+
+    async reschedule(delivery, at, attempted) {
+      const result = await leased(
+        db.updateTable('outbox').set((eb) => ({
+          next_attempt_at: new Date(at),
+          attempts: attempted ? eb.ref('attempts') : eb('attempts', '-', 1),
+        })),
+        delivery,
+      ).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+  };
+}
+
+type OutboxUpdate = UpdateQueryBuilder<Database, 'outbox', 'outbox', UpdateResult>;
+
+interface SentMark {
+  delivery: ClaimedDelivery;
+  wamid: string;
+  now: number;
+}
+
+/**
+ * Marks rows and their messages sent in one statement: each row only while its delivery's lease is still the
+ * row's, and its message only with it. Returns the outbox ids that were marked.
+ */
+async function markSentIn(db: Kysely<Database>, marks: readonly SentMark[]): Promise<Set<string>> {
+  const column = <T>(pick: (mark: SentMark) => T) => marks.map(pick);
+  const { rows } = await sql<{ id: string }>`
+    with done as (
+      update outbox as o set status = 'sent', sent_at = v.sent_at
+      from unnest(
+        ${column((mark) => mark.delivery.id)}::bigint[],
+        ${column((mark) => mark.delivery.workspaceId)}::text[],
+        ${column((mark) => new Date(mark.delivery.leasedUntil).toISOString())}::timestamptz[],
+        ${column((mark) => new Date(mark.now).toISOString())}::timestamptz[],
+        ${column((mark) => mark.wamid)}::text[]
+      ) as v(id, workspace_id, leased_until, sent_at, wamid)
+      where o.id = v.id and o.workspace_id = v.workspace_id and o.status = 'pending'
+        and o.next_attempt_at = v.leased_until
+      returning o.id, o.message_id, o.workspace_id, v.wamid
+    ), marked as (
+      update messages as m set wamid = done.wamid, status = 'sent'
+      from done
+      where m.id = done.message_id and m.workspace_id = done.workspace_id and m.status = 'pending'
+    )
+    select id from done`.execute(db);
+  return new Set(rows.map((row) => String(row.id)));
+}
+
+/** Narrows an update to the row while this delivery's lease is still the row's. */
+function leased(update: OutboxUpdate, delivery: ClaimedDelivery): OutboxUpdate {
+  return update
+    .where('outbox.id', '=', delivery.id)
+    .where('outbox.workspace_id', '=', delivery.workspaceId)
+    .where('outbox.status', '=', 'pending')
+    .where('outbox.next_attempt_at', '=', new Date(delivery.leasedUntil));
+}
+
+async function finish(
+  trx: Kysely<Database>,
+  delivery: ClaimedDelivery,
+  status: 'sent' | 'failed',
+  now: number,
+): Promise<boolean> {
+  const result = await leased(
+    trx.updateTable('outbox').set({ status, ...(status === 'sent' ? { sent_at: new Date(now) } : {}) }),
+    delivery,
+  ).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Identity ids are bigints read as strings: shorter is smaller, then digit by digit. */
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}

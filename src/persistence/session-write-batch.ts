@@ -1,0 +1,309 @@
+import { sql, type Transaction } from 'kysely';
+import type { Settled } from './batcher.ts';
+import type { Database, SessionRow } from './schema.ts';
+import { EVENTS_LOCK, toDate, toJson, toStoredSession } from './session-rows.ts';
+import { type SessionWrite, StaleSessionError, type WrittenSession } from './session-store.ts';
+
+/**
+ * Writes many sessions' transitions in one transaction, a handful of statements whatever their number: each
+ * write still succeeds or goes stale on its own (the version it read, the inbound rows it consumed), and a
+ * stale write leaves nothing behind while the others commit.
+ */
+export async function writeSessions(
+  trx: Transaction<Database>,
+  writes: readonly SessionWrite[],
+): Promise<Settled<WrittenSession>[]> {
+  const stale = laterWritesOfTheSameSession(writes);
+  await claimInbound(
+    trx,
+    writes.filter((write) => !stale.has(write)),
+    stale,
+  );
+
+  const rows = new Map<SessionWrite, SessionRow>();
+  await insertSessions(
+    trx,
+    writes.filter((write) => !stale.has(write) && write.expectedVersion === null),
+    rows,
+  );
+  await updateSessions(
+    trx,
+    writes.filter((write) => !stale.has(write) && write.expectedVersion !== null),
+    rows,
+  );
+  for (const write of writes) if (!rows.has(write)) stale.add(write);
+
+  const written = writes.filter((write) => !stale.has(write));
+  await markInboundApplied(trx, written);
+  await insertOutbound(trx, written);
+  const eventIds = await insertEvents(trx, written);
+
+  return writes.map((write) => {
+    const row = rows.get(write);
+    if (!row || stale.has(write)) {
+      return { ok: false, error: new StaleSessionError(write.session.id, write.expectedVersion) };
+    }
+    return { ok: true, value: { ...toStoredSession(row), eventId: eventIds.get(write) ?? null } };
+  });
+}
+
+/**
+ * A host writes one transition of a session at a time, so a batch holds each session once; two writers of one
+ * session in the same batch can only be two hosts racing, and the later one is stale (it retries from the
+ * stored state). One statement must not touch a row twice.
+ */
+function laterWritesOfTheSameSession(writes: readonly SessionWrite[]): Set<SessionWrite> {
+  const seen = new Set<string>();
+  const later = new Set<SessionWrite>();
+  for (const write of writes) {
+    const { id, workspaceId, sessionKey } = write.session;
+    const keys = [
+      `id:${id}`,
+      ...(write.expectedVersion === null ? [`key:${workspaceId}/${sessionKey}`] : []),
+    ];
+    if (keys.some((key) => seen.has(key))) later.add(write);
+    for (const key of keys) seen.add(key);
+  }
+  return later;
+}
+
+/**
+ * Locks the unapplied inbound rows the writes consume. A write naming a row that is gone, applied already
+ * or another conversation's is built on a stale view: it is marked stale before anything is written for it.
+ * Rows locked here cannot be applied by another writer before this transaction ends.
+ */
+async function claimInbound(
+  trx: Transaction<Database>,
+  writes: readonly SessionWrite[],
+  stale: Set<SessionWrite>,
+): Promise<void> {
+  const ids = [...new Set(writes.flatMap((write) => write.appliedInboundIds))];
+  if (ids.length === 0) return;
+  const rows = await trx
+    .selectFrom('messages')
+    .select(['id', 'workspace_id', 'session_key'])
+    .where('id', 'in', ids)
+    .where('direction', '=', 'in')
+    .where('applied_at', 'is', null)
+    // Locked in id order, so two batches over the same rows queue instead of deadlocking.
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  const available = new Map(rows.map((row) => [row.id, row]));
+  for (const write of writes) {
+    const { workspaceId, sessionKey } = write.session;
+    for (const id of new Set(write.appliedInboundIds)) {
+      const row = available.get(id);
+      if (row?.workspace_id !== workspaceId || row.session_key !== sessionKey) stale.add(write);
+      // A row goes to one write only.
+      else available.delete(id);
+    }
+  }
+}
+
+/** A write that gets no row back lost to another writer: an open session exists for the key, or the id is taken. */
+async function insertSessions(
+  trx: Transaction<Database>,
+  writes: readonly SessionWrite[],
+  rows: Map<SessionWrite, SessionRow>,
+): Promise<void> {
+  if (writes.length === 0) return;
+  const inserted = await trx
+    .insertInto('sessions')
+    .values(
+      writes.map(({ session, now }) => ({
+        id: session.id,
+        workspace_id: session.workspaceId,
+        session_key: session.sessionKey,
+        partition: session.partition,
+        phone_number_id: session.phoneNumberId,
+        customer_wa_id: session.customerWaId,
+        state: session.state,
+        snapshot: toJson(session.snapshot),
+        machine_version: session.machineVersion,
+        version: 1,
+        next_deadline_at: toDate(session.nextDeadlineAt),
+        created_at: new Date(session.createdAt ?? now),
+        updated_at: new Date(now),
+        closed_at: toDate(session.closedAt),
+      })),
+    )
+    .onConflict((conflict) => conflict.doNothing())
+    .returningAll()
+    .execute();
+  matchRows(writes, inserted, rows);
+}
+
+/** Version-checked: a write gets no row back when the version it read moved on (or the session is not its workspace's). */
+async function updateSessions(
+  trx: Transaction<Database>,
+  writes: readonly SessionWrite[],
+  rows: Map<SessionWrite, SessionRow>,
+): Promise<void> {
+  if (writes.length === 0) return;
+  const column = <T>(pick: (write: SessionWrite) => T) => writes.map(pick);
+  const { rows: updated } = await sql<SessionRow>`
+    update sessions as s set
+      state = v.state,
+      snapshot = v.snapshot::jsonb,
+      machine_version = v.machine_version,
+      version = s.version + 1,
+      next_deadline_at = v.next_deadline_at,
+      updated_at = v.updated_at,
+      closed_at = v.closed_at
+    from unnest(
+      ${column((w) => w.session.id)}::text[],
+      ${column((w) => w.session.workspaceId)}::text[],
+      ${column((w) => w.expectedVersion)}::int[],
+      ${column((w) => w.session.state)}::text[],
+      ${column((w) => toJson(w.session.snapshot))}::text[],
+      ${column((w) => w.session.machineVersion)}::int[],
+      ${column((w) => toIso(w.session.nextDeadlineAt))}::timestamptz[],
+      ${column((w) => toIso(w.now))}::timestamptz[],
+      ${column((w) => toIso(w.session.closedAt))}::timestamptz[]
+    ) as v(id, workspace_id, expected_version, state, snapshot, machine_version, next_deadline_at, updated_at, closed_at)
+    where s.id = v.id and s.workspace_id = v.workspace_id and s.version = v.expected_version
+    returning s.*`.execute(trx);
+  matchRows(writes, updated, rows);
+}
+
+function matchRows(
+  writes: readonly SessionWrite[],
+  found: SessionRow[],
+  rows: Map<SessionWrite, SessionRow>,
+): void {
+  const byId = new Map(found.map((row) => [row.id, row]));
+  for (const write of writes) {
+    const row = byId.get(write.session.id);
+    if (row) rows.set(write, row);
+  }
+}
+
+async function markInboundApplied(
+  trx: Transaction<Database>,
+  writes: readonly SessionWrite[],
+): Promise<void> {
+  const marks = writes.flatMap((write) =>
+    [...new Set(write.appliedInboundIds)].map((id) => ({
+      id,
+      sessionId: write.session.id,
+      at: toIso(write.now),
+    })),
+  );
+  if (marks.length === 0) return;
+  await sql`
+    update messages as m set applied_at = v.applied_at, session_id = v.session_id
+    from unnest(
+      ${marks.map((mark) => mark.id)}::bigint[],
+      ${marks.map((mark) => mark.sessionId)}::text[],
+      ${marks.map((mark) => mark.at)}::timestamptz[]
+    ) as v(id, session_id, applied_at)
+    where m.id = v.id`.execute(trx);
+}
+
+/**
+ * Each outbound intent becomes a pending message row and an outbox row. The outbox rows are copied from the
+ * message rows in the same statement, which pairs each with its message without relying on the order
+ * RETURNING yields rows in.
+ */
+async function insertOutbound(trx: Transaction<Database>, writes: readonly SessionWrite[]): Promise<void> {
+  const messages = writes.flatMap(({ session, outbound, now }) =>
+    outbound.map((intent) => ({
+      workspace_id: session.workspaceId,
+      session_key: session.sessionKey,
+      partition: session.partition,
+      session_id: session.id,
+      direction: 'out' as const,
+      author: intent.author,
+      phone_number_id: session.phoneNumberId,
+      customer_wa_id: session.customerWaId,
+      type: intent.type,
+      body: intent.body,
+      payload: toJson(intent.payload),
+      sent_at: new Date(now),
+      status: 'pending' as const,
+    })),
+  );
+  if (messages.length === 0) return;
+  await trx
+    .with('sent', (cte) =>
+      cte
+        .insertInto('messages')
+        .values(messages)
+        .returning([
+          'id',
+          'workspace_id',
+          'session_id',
+          'phone_number_id',
+          'customer_wa_id',
+          'payload',
+          'sent_at',
+        ]),
+    )
+    .insertInto('outbox')
+    .columns([
+      'workspace_id',
+      'session_id',
+      'message_id',
+      'phone_number_id',
+      'customer_wa_id',
+      'payload',
+      'status',
+      'next_attempt_at',
+    ])
+    .expression((eb) =>
+      eb
+        .selectFrom('sent')
+        .select([
+          'sent.workspace_id',
+          'sent.session_id',
+          'sent.id',
+          'sent.phone_number_id',
+          'sent.customer_wa_id',
+          'sent.payload',
+          sql.lit('pending').as('status'),
+          'sent.sent_at',
+        ]),
+    )
+    .execute();
+}
+
+/**
+ * Event ids are a live inbox's resume cursor (SSE Last-Event-ID). Taken under a per-workspace lock held until
+ * commit, a workspace's ids become visible in increasing order: a reader that sees id N has every earlier
+ * one, so resuming after N skips nothing. The inserts are the transaction's last statements, so the locks are
+ * held for the commit only; a batch takes its workspaces' locks in one statement, in a fixed order, so two
+ * batches never wait on each other in a cycle.
+ */
+async function insertEvents(
+  trx: Transaction<Database>,
+  writes: readonly SessionWrite[],
+): Promise<Map<SessionWrite, string>> {
+  const withEvents = writes.filter((write) => write.event !== undefined);
+  const ids = new Map<SessionWrite, string>();
+  if (withEvents.length === 0) return ids;
+  const workspaces = [...new Set(withEvents.map((write) => write.session.workspaceId))].sort();
+  const locks = workspaces.map(
+    (workspaceId) => sql`pg_advisory_xact_lock(${sql.lit(EVENTS_LOCK)}, hashtext(${workspaceId}))`,
+  );
+  await sql`select ${sql.join(locks)}`.execute(trx);
+  const inserted = await trx
+    .insertInto('session_events')
+    .values(
+      withEvents.map((write) => ({
+        workspace_id: write.session.workspaceId,
+        session_id: write.session.id,
+        payload: toJson(write.event),
+      })),
+    )
+    .returning(['id', 'session_id'])
+    .execute();
+  const bySession = new Map(inserted.map((row) => [row.session_id, row.id]));
+  for (const write of withEvents) ids.set(write, bySession.get(write.session.id)!);
+  return ids;
+}
+
+/** Timestamps travel inside arrays as ISO text: both drivers pass text through untouched. */
+function toIso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}

@@ -1,0 +1,91 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+
+/** `botrelic chat` as a person uses it: lines typed on stdin, the conversation read from stdout. */
+class ChatProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  output = '';
+  #read = 0;
+
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, ['bin/botrelic.js', 'chat', ...args], {
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    this.child.stdout.on('data', (chunk: Buffer) => {
+      this.output += chunk.toString();
+    });
+    this.child.stderr.on('data', (chunk: Buffer) => {
+      this.output += chunk.toString();
+    });
+  }
+
+  type(line: string): void {
+    this.child.stdin.write(`${line}\n`);
+  }
+
+  /** Waits for output matching `pattern` after what earlier waits consumed; returns the match. */
+  async expect(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = this.output.slice(this.#read).match(pattern);
+      if (match) {
+        this.#read += (match.index ?? 0) + match[0].length;
+        return match;
+      }
+      if (Date.now() > deadline || this.child.exitCode !== null) {
+        throw new Error(`no ${pattern} in the chat's output:\n${this.output}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  exited(): Promise<number | null> {
+    if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
+    return new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+}
+
+let chat: ChatProcess | undefined;
+
+afterEach(() => {
+  if (chat?.child.exitCode === null) chat.child.kill();
+});
+
+describe('botrelic chat (in-process engine)', () => {
+  it('plays a customer through an answer, a button handoff, a timeout and a new customer', async () => {
+    chat = new ChatProcess([]);
+    const banner = await chat.expect(/you are customer (\d+)\n/, 60_000);
+    await chat.expect(/Type a line to send it as the customer/);
+
+    chat.type('What are your opening hours?');
+    await chat.expect(/· session [0-9a-f-]{36}\n/);
+    await chat.expect(/ai ▸ \*Old Town café and roastery\*/);
+    await chat.expect(/\(confidence 0\.\d\d · opening-hours-and-locations\.md#\d/);
+
+    chat.type('/button talk_to_human Talk to a person');
+    await chat.expect(/· fallback: customer_request/);
+    await chat.expect(/· state: fallback\n/);
+    await chat.expect(/system ▸ Let me connect you with our team/);
+
+    // The handoff timeout is 15 minutes in botrelic.yaml: /advance fires it now.
+    chat.type('/advance');
+    await chat.expect(/· fired the pending timeout; the session is fallback\n/);
+    await chat.expect(/system ▸ Sorry for the wait/);
+
+    chat.type('/new');
+    const next = await chat.expect(/· you are now customer (\d+)\n/);
+    expect(next[1]).not.toBe(banner[1]);
+    chat.type('/image');
+    await chat.expect(/· session [0-9a-f-]{36}\n/);
+    await chat.expect(/· fallback: unsupported \(type "image"\)/);
+
+    chat.type('/quit');
+    expect(await chat.exited()).toBe(0);
+  }, 120_000);
+
+  it('refuses --url without --token', async () => {
+    chat = new ChatProcess(['--url', 'http://127.0.0.1:9']);
+    await chat.expect(/--url and --token go together/);
+    expect(await chat.exited()).toBe(2);
+  });
+});

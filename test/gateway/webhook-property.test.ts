@@ -1,0 +1,319 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storableText } from '../../src/gateway/storable-json.ts';
+import { type ParsedWebhook, parseWebhookPayload } from '../../src/whatsapp/webhook-payload.ts';
+import { signWebhookBody } from '../../src/whatsapp/webhook-signature.ts';
+import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { APP_SECRET, signedFixture } from '../support/meta-webhook.ts';
+import { ACME_NUMBER, GLOBEX_NUMBER } from '../support/test-config.ts';
+import {
+  META_FIXTURE_NAMES,
+  metaFixture,
+  metaFixtureBytes,
+  pathsOf,
+  REMOVE,
+  withValueAt,
+} from '../whatsapp/meta-fixtures.ts';
+
+/**
+ * Thousands of mutated and random bodies and signatures, thrown at the real gateway and database through
+ * `app.inject()` (no sockets, for speed; the HTTP path itself is covered in webhook.test.ts). Whatever
+ * arrives: never a 5xx while the database is up, never a partial write (rows appear only for a validly
+ * signed, valid payload, and then every one of its routable messages), and the server keeps answering.
+ */
+const WORKSPACE_OF: Readonly<Record<string, string>> = { [ACME_NUMBER]: 'acme', [GLOBEX_NUMBER]: 'globex' };
+const UNKNOWN_NUMBER = '100000000000001';
+
+interface Attempt {
+  body: Buffer;
+  /** The bytes the fixture had before mutation: a signature of those is valid only if nothing changed. */
+  original: Buffer;
+  signature: 'valid' | 'uppercase' | 'original' | 'missing' | 'other-secret' | 'garbage' | 'truncated';
+  contentType: string;
+}
+
+let gateway: TestGateway;
+/** (workspace, wamid) of every inbound row written so far: the database must hold exactly these. */
+const recorded = new Set<string>();
+let runs = 0;
+
+const keyOf = (workspaceId: string, wamid: string) => `${workspaceId}\u0000${storableText(wamid)}`;
+
+function headersOf(attempt: Attempt): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': attempt.contentType };
+  const valid = signWebhookBody(attempt.body, APP_SECRET);
+  const signature = {
+    valid,
+    uppercase: `sha256=${valid.slice('sha256='.length).toUpperCase()}`,
+    original: signWebhookBody(attempt.original, APP_SECRET),
+    missing: undefined,
+    'other-secret': signWebhookBody(attempt.body, 'not-the-app-secret'),
+    garbage: 'sha256=not-hex-at-all',
+    truncated: valid.slice(0, -2),
+  }[attempt.signature];
+  if (signature !== undefined) headers['x-hub-signature-256'] = signature;
+  return headers;
+}
+
+function isValidlySigned(attempt: Attempt): boolean {
+  return (
+    attempt.signature === 'valid' ||
+    attempt.signature === 'uppercase' ||
+    (attempt.signature === 'original' && attempt.body.equals(attempt.original))
+  );
+}
+
+/** What the parser makes of the body, or why it is refused. */
+function readBody(body: Buffer): { json: 'malformed' } | { json: 'ok'; webhook?: ParsedWebhook } {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { json: 'malformed' };
+  }
+  try {
+    return { json: 'ok', webhook: parseWebhookPayload(value) };
+  } catch {
+    return { json: 'ok' };
+  }
+}
+
+async function inboundCount(): Promise<number> {
+  const row = await gateway.database.db
+    .selectFrom('messages')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .where('direction', '=', 'in')
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+async function check(attempt: Attempt): Promise<void> {
+  runs++;
+  const response = await gateway.engine.app.inject({
+    method: 'POST',
+    url: '/webhooks/whatsapp',
+    headers: headersOf(attempt),
+    payload: attempt.body,
+  });
+  const where = `status ${response.statusCode}: ${response.body.slice(0, 300)}`;
+  expect(response.statusCode, where).toBeLessThan(500);
+  const rows = await inboundCount();
+  if (response.statusCode !== 200) {
+    expect(rows, `refused (${where}) yet rows were written`).toBe(recorded.size);
+    if (!attempt.contentType.startsWith('application/json')) expect(response.statusCode, where).toBe(415);
+    else if (!isValidlySigned(attempt)) expect(response.statusCode, where).toBe(401);
+    return;
+  }
+  expect(isValidlySigned(attempt), where).toBe(true);
+  const read = readBody(attempt.body);
+  expect(read.json === 'ok' && read.webhook, `accepted a body the parser refuses (${where})`).toBeTruthy();
+  const routable = (read as { webhook: ParsedWebhook }).webhook.messages.flatMap((message) => {
+    const workspaceId = WORKSPACE_OF[message.phoneNumberId];
+    return workspaceId ? [{ workspaceId, wamid: message.wamid }] : [];
+  });
+  for (const { workspaceId, wamid } of routable) recorded.add(keyOf(workspaceId, wamid));
+  // Every routable message is there (new or deduplicated), and nothing else was written.
+  expect(rows, where).toBe(recorded.size);
+  if (routable.length > 0) {
+    const stored = await gateway.database.db
+      .selectFrom('messages')
+      .select(['workspace_id', 'wamid'])
+      .where('direction', '=', 'in')
+      .where(
+        'wamid',
+        'in',
+        routable.map(({ wamid }) => storableText(wamid)),
+      )
+      .execute();
+    const present = new Set(stored.map((row) => keyOf(row.workspace_id, row.wamid!)));
+    for (const { workspaceId, wamid } of routable)
+      expect(present.has(keyOf(workspaceId, wamid)), where).toBe(true);
+  }
+}
+
+const fixtureName = fc.constantFrom(...META_FIXTURE_NAMES);
+const signatureKind = fc.constantFrom<Attempt['signature']>(
+  'valid',
+  'valid',
+  'uppercase',
+  'original',
+  'missing',
+  'other-secret',
+  'garbage',
+  'truncated',
+);
+const anyContentType = fc.constantFrom(
+  'application/json',
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+);
+
+const byteFlips = fc
+  .record({
+    name: fixtureName,
+    flips: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+  })
+  .map(({ name, flips }) => {
+    const original = metaFixtureBytes(name);
+    const body = Buffer.from(original);
+    for (const [at, byte] of flips) body[at % body.length] = byte;
+    return { original, body };
+  });
+
+const truncation = fc.record({ name: fixtureName, keep: fc.nat() }).map(({ name, keep }) => {
+  const original = metaFixtureBytes(name);
+  return { original, body: original.subarray(0, keep % original.length) };
+});
+
+/** A field of a fixture removed, or replaced by a value of any JSON type. */
+const fieldChange = fixtureName.chain((name) => {
+  const value = metaFixture(name);
+  const paths = pathsOf(value).filter((path) => path.length > 0);
+  return fc
+    .record({
+      path: fc.constantFrom(...paths),
+      replacement: fc.oneof(
+        fc.constant(REMOVE),
+        fc.jsonValue({ maxDepth: 3 }),
+        fc.string({ unit: 'binary' }),
+        fc.constantFrom(null, 0, -1, 1e308, true, '', [], {}),
+      ),
+    })
+    .map(({ path, replacement }) => ({
+      original: metaFixtureBytes(name),
+      body: Buffer.from(JSON.stringify(withValueAt(value, path, replacement))),
+    }));
+});
+
+const untouched = fixtureName.map((name) => ({
+  original: metaFixtureBytes(name),
+  body: metaFixtureBytes(name),
+}));
+
+const randomBody = fc
+  .oneof(
+    fc.json().map((text) => Buffer.from(text)),
+    fc.uint8Array({ maxLength: 256 }).map((bytes) => Buffer.from(bytes)),
+    fc
+      .record({
+        object: fc.constant('whatsapp_business_account'),
+        entry: fc.array(
+          fc.record({
+            changes: fc.array(
+              fc.record({ field: fc.constantFrom('messages', 'statuses'), value: fc.jsonValue() }),
+            ),
+          }),
+        ),
+      })
+      .map((value) => Buffer.from(JSON.stringify(value))),
+  )
+  .map((body) => ({ original: body, body }));
+
+/** Any UTF-16 code unit, lone surrogates and U+0000 included: what a JSON string can carry. */
+const anyText = fc.string({
+  unit: fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)),
+});
+
+/** Well-formed webhooks with fresh ids, for known and unknown numbers: the ones that must be written whole. */
+const freshWebhook = fc
+  .array(
+    fc.record({
+      phoneNumberId: fc.constantFrom(ACME_NUMBER, GLOBEX_NUMBER, UNKNOWN_NUMBER),
+      from: fc.oneof(
+        { arbitrary: fc.stringMatching(/^\d{6,15}$/), weight: 9 },
+        { arbitrary: anyText, weight: 1 },
+      ),
+      wamid: fc.oneof(
+        fc.uuid().map((id) => `wamid.${id}`),
+        anyText.map((text) => `wamid.${text}`),
+      ),
+      text: anyText,
+      timestamp: fc.integer({ min: 0, max: 2_000_000_000 }),
+    }),
+    { minLength: 1, maxLength: 6 },
+  )
+  .map((messages) => {
+    const numbers = [...new Set(messages.map((message) => message.phoneNumberId))];
+    const webhook = {
+      object: 'whatsapp_business_account',
+      entry: numbers.map((phoneNumberId) => ({
+        id: '102290129340398',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550783881', phone_number_id: phoneNumberId },
+              messages: messages
+                .filter((message) => message.phoneNumberId === phoneNumberId)
+                .map((message) => ({
+                  from: message.from,
+                  id: message.wamid,
+                  timestamp: String(message.timestamp),
+                  type: 'text',
+                  text: { body: message.text },
+                })),
+            },
+          },
+        ],
+      })),
+    };
+    const body = Buffer.from(JSON.stringify(webhook));
+    return { original: body, body };
+  });
+
+function attempts(
+  bodies: fc.Arbitrary<{ original: Buffer; body: Buffer }>,
+  signatures = signatureKind,
+  contentTypes = anyContentType,
+) {
+  return fc
+    .record({ payload: bodies, signature: signatures, contentType: contentTypes })
+    .map(({ payload, signature, contentType }): Attempt => ({ ...payload, signature, contentType }));
+}
+
+describe('the webhook under thousands of mutated and random requests', () => {
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    console.log(`webhook property: ${runs} requests, ${recorded.size} inbound rows written`);
+  });
+
+  it('never answers 5xx and writes only whole, validly signed, valid payloads (mutated fixtures)', async () => {
+    await fc.assert(
+      fc.asyncProperty(attempts(fc.oneof(byteFlips, truncation, fieldChange, untouched)), check),
+      { numRuns: 1_500 },
+    );
+  });
+
+  it('does the same for random bodies, signed and unsigned', async () => {
+    await fc.assert(fc.asyncProperty(attempts(randomBody), check), { numRuns: 500 });
+  });
+
+  it('writes every routable message of a valid webhook, whatever its text and ids hold', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        attempts(freshWebhook, fc.constant<Attempt['signature']>('valid'), fc.constant('application/json')),
+        check,
+      ),
+      { numRuns: 500 },
+    );
+    expect(recorded.size).toBeGreaterThan(500);
+  });
+
+  it('keeps answering afterwards', async () => {
+    const webhook = signedFixture('text-message.json');
+    const response = await gateway.engine.app.inject({
+      method: 'POST',
+      url: '/webhooks/whatsapp',
+      headers: webhook.headers,
+      payload: webhook.body,
+    });
+    expect(response.statusCode).toBe(200);
+    expect((await gateway.engine.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  });
+});

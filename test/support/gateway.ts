@@ -1,0 +1,60 @@
+import type { Logger } from 'pino';
+import { ManualClock } from '../../src/clock/manual-clock.ts';
+import type { BotrelicConfig } from '../../src/config/workspace-config.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+import { startTestEngine, type TestEngine } from './engine.ts';
+import { WEBHOOK_ENV } from './meta-webhook.ts';
+import { connectTestTransport } from './services.ts';
+
+/** Shortly after the shared Meta fixtures were sent (2025-06-08T21:46:40Z): none of them is stale yet. */
+export const FIXTURE_TIME = 1_749_416_800_000;
+
+export interface TestGateway extends TestEngine {
+  /** `http://127.0.0.1:<port>` of the real server. */
+  baseUrl: string;
+  database: TestDatabase;
+  /** Inbound and outbound message rows of every workspace. */
+  countMessages(): Promise<number>;
+  /** A metric's value as /metrics shows it (a counter's total, a histogram's count). */
+  metric(name: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The whole engine on its own database and transport, its gateway listening on a free port. */
+export async function startTestGateway(
+  options: { config?: BotrelicConfig; env?: Record<string, string>; logger?: Logger } = {},
+): Promise<TestGateway> {
+  const database = await createTestDatabase();
+  const transport = await connectTestTransport();
+  const engine = await startTestEngine({
+    database,
+    transport: transport.transport,
+    clock: new ManualClock(FIXTURE_TIME),
+    config: options.config,
+    env: options.env ?? WEBHOOK_ENV,
+    logger: options.logger,
+  });
+  const baseUrl = await engine.engine.app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    ...engine,
+    baseUrl,
+    database,
+    async countMessages() {
+      const row = await database.db
+        .selectFrom('messages')
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
+    },
+    async metric(name) {
+      const text = await (await fetch(`${baseUrl}/metrics`)).text();
+      const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+      return line === undefined ? 0 : Number(line.slice(name.length + 1));
+    },
+    async close() {
+      await engine.stop();
+      await transport.close();
+      await database.close();
+    },
+  };
+}
