@@ -36,7 +36,8 @@ export async function startTestEngine(options: {
   database: TestDatabase;
   transport: Transport;
   config?: BotrelicConfig;
-  agent?: ReplyAgent;
+  /** The AI agent: scripted by the test by default; 'real' builds the engine's own (offline without a key). */
+  agent?: ReplyAgent | 'real';
   clock?: ManualClock;
   actors?: { idleMs?: number; maxLiveActors?: number };
   /** Process environment variables, e.g. WHATSAPP_APP_SECRET; none by default. */
@@ -52,7 +53,7 @@ export async function startTestEngine(options: {
     env: readEnvironment(options.env ?? {}),
     logger: options.logger ?? createLogger({ level: 'silent' }),
     clock,
-    replyAgent: options.agent ?? agent,
+    replyAgent: options.agent === 'real' ? undefined : (options.agent ?? agent),
     inspect: options.inspect,
     database: { db: options.database.db, dialect: options.database.kind, close: options.database.close },
     transport: options.transport,

@@ -22,7 +22,12 @@ export interface TestGateway extends TestEngine {
 
 /** The whole engine on its own database and transport, its gateway listening on a free port. */
 export async function startTestGateway(
-  options: { config?: BotrelicConfig; env?: Record<string, string>; logger?: Logger } = {},
+  options: {
+    config?: BotrelicConfig;
+    env?: Record<string, string>;
+    logger?: Logger;
+    agent?: Parameters<typeof startTestEngine>[0]['agent'];
+  } = {},
 ): Promise<TestGateway> {
   const database = await createTestDatabase();
   const transport = await connectTestTransport();
@@ -33,6 +38,7 @@ export async function startTestGateway(
     config: options.config,
     env: options.env ?? WEBHOOK_ENV,
     logger: options.logger,
+    agent: options.agent,
   });
   const baseUrl = await engine.engine.app.listen({ port: 0, host: '127.0.0.1' });
   return {
