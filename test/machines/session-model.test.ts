@@ -62,9 +62,12 @@ function coarseState(snapshot: { value: unknown; context: SessionContext }): str
 
 function fineState(snapshot: { value: unknown; context: SessionContext }): string {
   const { context } = snapshot;
+  const last = context.history.at(-1);
   return JSON.stringify([
     coarseState(snapshot),
-    context.history.at(-1)?.kind ?? null,
+    last?.kind ?? null,
+    // An agent's template and their free-form reply leave different sessions behind.
+    last?.kind === 'agent' && last.template !== undefined,
     Math.min(context.unanswered.length, 2),
   ]);
 }
