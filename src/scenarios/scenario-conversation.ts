@@ -65,6 +65,8 @@ export class ScenarioConversation {
   readonly #address: SessionAddress;
   #cursor: ConversationCursor = CONVERSATION_START;
   #lastDelivery: Record<string, unknown>[] = [];
+  /** The last state the transcript mentions. */
+  #shownState: string | null = null;
   #sent = 0;
 
   constructor(deps: ConversationDeps, target: ConversationTarget) {
@@ -191,13 +193,13 @@ export class ScenarioConversation {
   #observeNotices(notices: SessionNotice[]): void {
     const path: string[] = [];
     for (const notice of notices) {
-      if (notice.previousState === null) this.note('a new session starts');
+      if (notice.previousState === null) {
+        this.note('a new session starts');
+        this.#shownState = 'active';
+      }
       // ai_responding lasts a moment; the answer or the fallback is what matters.
-      if (
-        notice.state !== notice.previousState &&
-        notice.state !== 'ai_responding' &&
-        path.at(-1) !== notice.state
-      ) {
+      if (notice.state !== 'ai_responding' && notice.state !== this.#shownState) {
+        this.#shownState = notice.state;
         path.push(notice.state);
       }
       for (const entry of notice.entries) {

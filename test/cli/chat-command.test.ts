@@ -1,5 +1,9 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readEnvironment } from '../../src/config/environment.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { startSandboxEngine } from '../../src/sandbox/sandbox-engine.ts';
 
 /** `botrelic chat` as a person uses it: lines typed on stdin, the conversation read from stdout. */
 class ChatProcess {
@@ -51,8 +55,8 @@ afterEach(() => {
   if (chat?.child.exitCode === null) chat.child.kill();
 });
 
-describe('botrelic chat (in-process engine)', () => {
-  it('plays a customer through an answer, a button handoff, a timeout and a new customer', async () => {
+describe('botrelic chat', () => {
+  it('plays a customer of an in-process engine through an answer, a button handoff, a timeout and a new customer', async () => {
     chat = new ChatProcess([]);
     const banner = await chat.expect(/you are customer (\d+)\n/, 60_000);
     await chat.expect(/Type a line to send it as the customer/);
@@ -81,6 +85,40 @@ describe('botrelic chat (in-process engine)', () => {
 
     chat.type('/quit');
     expect(await chat.exited()).toBe(0);
+  }, 120_000);
+
+  it('talks to a running engine with --url and --token, over the same APIs', async () => {
+    const engine = await startSandboxEngine({
+      config: await loadConfig('botrelic.yaml', {}),
+      env: readEnvironment({}),
+      logger: createLogger({ level: 'silent' }),
+    });
+    try {
+      const url = await engine.engine.app.listen({ port: 0, host: '127.0.0.1' });
+      chat = new ChatProcess([
+        '--url',
+        url,
+        '--token',
+        'demo-agent-token-change-me',
+        '--customer',
+        '15550001234',
+      ]);
+      await chat.expect(/you are customer 15550001234\n/, 60_000);
+      chat.type('I want to speak to a human');
+      await chat.expect(/· fallback: keyword \(keyword "human"\)/);
+      await chat.expect(/system ▸ Let me connect you/);
+      chat.type('/quit');
+      expect(await chat.exited()).toBe(0);
+      const stored = await engine.engine.database.db
+        .selectFrom('messages')
+        .select('body')
+        .where('customer_wa_id', '=', '15550001234')
+        .where('direction', '=', 'in')
+        .execute();
+      expect(stored.map((row) => row.body)).toEqual(['I want to speak to a human']);
+    } finally {
+      await engine.stop();
+    }
   }, 120_000);
 
   it('refuses --url without --token', async () => {
