@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type AgentApiOptions, agentApi } from './agent-api.ts';
@@ -29,7 +29,8 @@ export interface GatewayOptions {
 export async function buildGateway(options: GatewayOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One line per request would dominate the logs at webhook rates; routes log what matters.
+    logController: new LogController({ disableRequestLogging: true }),
     // Meta's webhook payloads are at most 3 MB.
     bodyLimit: 3 * 1024 * 1024,
   });
