@@ -130,7 +130,16 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     intervalMs: options.actors?.sweepIntervalMs ?? 1_000,
     stalledInboundMs: options.actors?.stalledInboundMs ?? 5_000,
   });
-  const sessions = new SessionClient(transport, store);
+  // The webhook's commits (what every 200 waits on) get connections of their own: a backlog of session writes,
+  // knowledge searches or outbox marks must not hold up acknowledging Meta.
+  const gatewayDatabase =
+    !options.database && env.DATABASE_URL
+      ? await createDatabase({ url: env.DATABASE_URL, poolSize: GATEWAY_POOL_SIZE })
+      : database;
+  const sessions = new SessionClient(
+    transport,
+    gatewayDatabase === database ? store : createSessionStore(gatewayDatabase.db),
+  );
   const outbox = new OutboxSender({
     store: createOutboxStore(database.db),
     graph,
@@ -156,6 +165,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
           })
         : undefined,
     pollIntervalMs: env.BOTRELIC_OUTBOX_POLL_INTERVAL,
+    // At a 1,000/s tier a number's sends are a millisecond apart: such waits are not worth a trip to the table.
+    holdInMemoryMs: 50,
     maxAttempts: env.BOTRELIC_OUTBOX_MAX_ATTEMPTS,
   });
   const directory = createPhoneNumberDirectory(config);
@@ -185,7 +196,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       verifyToken: env.WHATSAPP_VERIFY_TOKEN,
       directory,
       inbound,
-      statuses: createStatusRecorder({ db: database.db, sessions, metrics: inboundMetrics }),
+      statuses: createStatusRecorder({ db: gatewayDatabase.db, sessions, metrics: inboundMetrics }),
       metrics: inboundMetrics,
     },
     sandboxMessages: {
@@ -250,6 +261,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       await outbox.stop();
       // Close only what the engine opened itself.
       if (!options.transport) await transport.close();
+      if (gatewayDatabase !== database) await gatewayDatabase.close();
       if (!options.database) await database.close();
     },
   };
@@ -275,6 +287,9 @@ async function ingestConfiguredKnowledge(knowledge: KnowledgeBase, config: Botre
     logger.info({ workspaceId: workspace.id, ...result }, 'knowledge base ready');
   }
 }
+
+/** Connections for the webhook's inbound and status commits: each kind runs one batched commit at a time. */
+const GATEWAY_POOL_SIZE = 4;
 
 function openDatabase(env: Environment): Promise<DatabaseHandle> {
   return env.DATABASE_URL

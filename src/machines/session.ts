@@ -48,7 +48,8 @@ export interface CustomerMessage {
 export type HistoryEntry =
   | { kind: 'customer'; at: number; wamid: string; type: string; text: string | null }
   | { kind: 'ai'; at: number; text: string; confidence: number; chunks: string[] }
-  | { kind: 'agent'; at: number; agentId: string; text: string }
+  /** `template` names the approved template when the agent sent one rather than free text. */
+  | { kind: 'agent'; at: number; agentId: string; text: string; template?: string }
   | { kind: 'system'; at: number; text: string }
   | { kind: 'fallback'; at: number; reason: FallbackReason; evidence: Record<string, unknown> }
   | { kind: 'handback'; at: number; agentId: string }
@@ -324,7 +325,9 @@ export const sessionMachine = setup({
           kind: 'agent',
           at: event.at,
           agentId: event.agentId,
-          text: event.type === 'agent.message' ? event.text : describeTemplate(event.template),
+          ...(event.type === 'agent.message'
+            ? { text: event.text }
+            : { text: describeTemplate(event.template), template: event.template.name }),
         }),
       };
     }),

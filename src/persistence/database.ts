@@ -13,6 +13,8 @@ export interface DatabaseOptions {
   memory?: boolean;
   /** Tables live in this schema (created if missing) instead of `public`. */
   schema?: string;
+  /** Postgres: the most connections the pool opens (pg's default is 10). */
+  poolSize?: number;
 }
 
 export interface DatabaseHandle {
@@ -28,7 +30,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new Error(`invalid schema name "${schema}": use lowercase letters, digits and "_"`);
   }
-  return options.url ? openPostgres(options.url, schema) : openPglite(options, schema);
+  return options.url ? openPostgres(options.url, schema, options.poolSize) : openPglite(options, schema);
 }
 
 /** Readiness: resolves when the database answers a query, rejects otherwise. */
@@ -36,10 +38,15 @@ export async function checkDatabase(db: Kysely<Database>): Promise<void> {
   await sql`select 1`.execute(db);
 }
 
-async function openPostgres(url: string, schema: string | undefined): Promise<DatabaseHandle> {
+async function openPostgres(
+  url: string,
+  schema: string | undefined,
+  poolSize: number | undefined,
+): Promise<DatabaseHandle> {
   // pg already reads int8 as string (our ids) and timestamptz as Date, which is what schema.ts declares.
   const pool = new pg.Pool({
     connectionString: url,
+    ...(poolSize === undefined ? {} : { max: poolSize }),
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
   // A connection dropped by the server must not crash the process: the next query fails instead, and that

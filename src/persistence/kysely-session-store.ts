@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { Batcher } from './batcher.ts';
 import type { Database, MessagesTable } from './schema.ts';
+import { createBatchedSessionReads } from './session-read-batch.ts';
 import { toJson, toStoredSession } from './session-rows.ts';
 import type {
   InboundMessage,
@@ -39,19 +40,16 @@ export function createSessionStore(db: Kysely<Database>): SessionStore & Inbound
       }
     },
   });
+  const reads = createBatchedSessionReads(db);
   return {
     async loadOpenSession(workspaceId, sessionKey) {
-      const row = await db
-        .selectFrom('sessions')
-        .selectAll()
-        .where('workspace_id', '=', workspaceId)
-        .where('session_key', '=', sessionKey)
-        .where('closed_at', 'is', null)
-        .executeTakeFirst();
+      const row = await reads.loadOpenSession(workspaceId, sessionKey);
       return row && toStoredSession(row);
     },
 
     async listPendingInbound(workspaceId, sessionKey, limit) {
+      if (limit === undefined)
+        return (await reads.listPendingInbound(workspaceId, sessionKey)).map(toInboundMessage);
       const rows = await db
         .selectFrom('messages')
         .selectAll()
@@ -62,7 +60,7 @@ export function createSessionStore(db: Kysely<Database>): SessionStore & Inbound
         // Identity ids grow in insertion order, so `id` is the arrival order.
         .orderBy('sent_at')
         .orderBy('id')
-        .$if(limit !== undefined, (query) => query.limit(limit!))
+        .limit(limit)
         .execute();
       return rows.map(toInboundMessage);
     },

@@ -19,7 +19,7 @@ export interface ClaimedDelivery {
   payload: unknown;
   /** Which attempt this claim is, 1 for the first; a claim that never reached Meta gives its attempt back. */
   attempt: number;
-  /** The row is this sender's until then. Every write below is fenced on it, so a lapsed lease writes nothing. */
+  /** The row is this sender's until then. Every write is fenced on it, so a lapsed lease writes nothing. */
   leasedUntil: number;
   /** When the session wrote the intent, ms since epoch. */
   createdAt: number;
@@ -41,7 +41,7 @@ export interface OutboxStore {
    * and one at a time, whichever sender holds them.
    */
   claimDue(options: { now: number; leaseUntil: number; limit: number }): Promise<ClaimedDelivery[]>;
-  /** Stores Meta's (or the sandbox's) wamid on the message and marks message and row sent, in one transaction. */
+  /** Stores Meta's (or the sandbox's) wamid on the message and marks message and row sent, together. */
   markSent(delivery: ClaimedDelivery, wamid: string, now: number): Promise<boolean>;
   /** Fails message and row, the message keeping the error's code and title. */
   markFailed(delivery: ClaimedDelivery, failure: DeliveryFailure, now: number): Promise<boolean>;
@@ -61,29 +61,28 @@ export function createOutboxStore(db: Kysely<Database>): OutboxStore {
   return {
     async claimDue({ now, leaseUntil, limit }) {
       // One statement: pick and lock the due heads (SKIP LOCKED: rows another sender is claiming are not
-      // waited for), then lease them. A leased head keeps its status `pending`, so the conversation's next row
-      // stays behind it until it is sent or failed. PGlite has one connection, so nothing is ever locked there.
+      // waited for), then lease them. A leased head keeps its status `pending`, so the conversation's next
+      // row stays behind it until it is sent or failed. PGlite has one connection: nothing is locked there.
       const rows = await db
-        .updateTable('outbox')
-        .from('messages')
-        .set((eb) => ({ attempts: eb('outbox.attempts', '+', 1), next_attempt_at: new Date(leaseUntil) }))
-        .whereRef('messages.id', '=', 'outbox.message_id')
-        .where('outbox.id', 'in', (eb) =>
-          eb
+        .with('due', (with_) =>
+          with_
             .selectFrom('outbox as due')
             .select('due.id')
             .where('due.status', '=', 'pending')
             .where('due.next_attempt_at', '<=', new Date(now))
-            .where(({ not, exists, selectFrom }) =>
-              not(
-                exists(
-                  selectFrom('outbox as earlier')
-                    .select(sql.lit(1).as('one'))
-                    .whereRef('earlier.phone_number_id', '=', 'due.phone_number_id')
-                    .whereRef('earlier.customer_wa_id', '=', 'due.customer_wa_id')
-                    .where('earlier.status', '=', 'pending')
-                    .whereRef('earlier.id', '<', 'due.id'),
-                ),
+            // The conversation's oldest pending row. A correlated min() is one index probe per candidate
+            // whatever the planner guesses; an anti-join, on tables never analyzed (PGlite runs no
+            // autovacuum), was planned as a scan of every pending row for every candidate.
+            .where((eb) =>
+              eb(
+                'due.id',
+                '=',
+                eb
+                  .selectFrom('outbox as earlier')
+                  .select((earlier) => earlier.fn.min('earlier.id').as('head'))
+                  .whereRef('earlier.phone_number_id', '=', 'due.phone_number_id')
+                  .whereRef('earlier.customer_wa_id', '=', 'due.customer_wa_id')
+                  .where('earlier.status', '=', 'pending'),
               ),
             )
             .orderBy('due.id')
@@ -91,6 +90,11 @@ export function createOutboxStore(db: Kysely<Database>): OutboxStore {
             .forUpdate()
             .skipLocked(),
         )
+        .updateTable('outbox')
+        .from(['due', 'messages'])
+        .set((eb) => ({ attempts: eb('outbox.attempts', '+', 1), next_attempt_at: new Date(leaseUntil) }))
+        .whereRef('outbox.id', '=', 'due.id')
+        .whereRef('messages.id', '=', 'outbox.message_id')
         .returning((eb) => [
           'outbox.id',
           'outbox.message_id',

@@ -34,7 +34,7 @@ export interface SandboxOutboxFilter {
 /** Reads of the sandbox outbox: outbound message rows of a workspace's sandbox numbers. */
 export function createSandboxOutboxQueries(db: Kysely<Database>) {
   return {
-    /** Newest last. Only the numbers named (the workspace's sandbox numbers) are read, and only this workspace's. */
+    /** Newest last. Only the numbers named (the workspace's sandbox numbers), only this workspace's. */
     async list(
       workspaceId: string,
       phoneNumberIds: readonly string[],

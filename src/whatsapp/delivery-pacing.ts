@@ -54,7 +54,7 @@ export function createDeliveryPacing(options: {
       const slots = booked.get(id) ?? {};
       booked.set(id, slots);
       if (booked.size > sweepAt) sweep(now);
-      // The customer's slot first: a number slot booked while the pair limit holds the row back would go unused.
+      // The customer's slot first: a number slot booked while the pair limit holds the row would go unused.
       slots.recipientAt ??= now + recipients.reserve(`${phoneNumberId}:${customerWaId}`);
       if (slots.recipientAt > now) return { at: slots.recipientAt, limit: 'recipient' };
       slots.numberAt ??= now + numbers.reserve(phoneNumberId);

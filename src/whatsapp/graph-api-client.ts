@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fetchExchange, type HttpExchange, undiciExchange } from './http-exchange.ts';
 
 /** The Cloud API's messages endpoint, as sent by the business: the outbound half of the WhatsApp port. */
 export interface GraphApiClient {
@@ -120,6 +121,7 @@ export class GraphApiError extends Error implements GraphApiErrorFields {
 export interface GraphApiClientOptions {
   /** Up to and including the API version. */
   baseUrl?: string;
+  /** Sends through this fetch instead of undici's request API (tests script answers no server gives). */
   fetch?: typeof fetch;
   /** For the whole exchange, body included. */
   timeoutMs?: number;
@@ -154,31 +156,39 @@ const TITLE_PREFIX = /^\(#\d+\)\s*/;
 
 export function createGraphApiClient({
   baseUrl = 'https://graph.facebook.com/v23.0',
-  fetch: fetchImpl = fetch,
+  fetch: fetchImpl,
   timeoutMs = 10_000,
 }: GraphApiClientOptions = {}): GraphApiClient {
   const root = baseUrl.replace(/\/+$/, '');
+  const exchange = fetchImpl ? fetchExchange(fetchImpl) : undiciExchange();
 
   const post = async (
     { phoneNumberId, accessToken }: PhoneNumberCredentials,
     body: Record<string, unknown>,
   ): Promise<{ status: number; json: unknown }> => {
     const url = `${root}/${encodeURIComponent(phoneNumberId)}/messages`;
-    let response: Response;
-    let text: string;
+    let answer: Awaited<ReturnType<HttpExchange>>;
+    // A timer cleared with the answer, not AbortSignal.timeout: that one fires for every request, answered or
+    // not, and aborting a finished request (a DOMException with its stack, a destroyed stream) is costly.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
     try {
-      response = await fetchImpl(url, {
-        method: 'POST',
+      answer = await exchange(url, {
         headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
         body: JSON.stringify({ messaging_product: 'whatsapp', ...body }),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: controller.signal,
       });
-      text = await response.text();
     } catch (error) {
-      throw noAnswerError(error, timeoutMs, accessToken);
+      throw noAnswerError(error, timedOut, timeoutMs, accessToken);
+    } finally {
+      clearTimeout(timer);
     }
-    if (!response.ok) throw answerError(response, text, accessToken);
-    return { status: response.status, json: parseJson(text) };
+    if (answer.status < 200 || answer.status > 299) throw answerError(answer, accessToken);
+    return { status: answer.status, json: parseJson(answer.text) };
   };
 
   return {
@@ -219,10 +229,15 @@ function redact(text: string, accessToken: string): string {
   return accessToken === '' ? text : text.replaceAll(accessToken, '[redacted]');
 }
 
-function noAnswerError(error: unknown, timeoutMs: number, accessToken: string): GraphApiError {
+function noAnswerError(
+  error: unknown,
+  timedOut: boolean,
+  timeoutMs: number,
+  accessToken: string,
+): GraphApiError {
   // Either way Meta may have acted on the request before the answer was lost: the caller's retry
   // can duplicate a message, which is the window the outbox accepts.
-  if (error instanceof DOMException && error.name === 'TimeoutError') {
+  if (timedOut) {
     return new GraphApiError(
       `Graph API request timed out after ${timeoutMs} ms`,
       { status: 0, title: 'Timeout', retryable: true },
@@ -238,15 +253,17 @@ function noAnswerError(error: unknown, timeoutMs: number, accessToken: string): 
   );
 }
 
-function answerError(response: Response, text: string, accessToken: string): GraphApiError {
+function answerError(
+  { status, retryAfter, text }: { status: number; retryAfter: string | null; text: string },
+  accessToken: string,
+): GraphApiError {
   const body = ErrorBody.safeParse(parseJson(text));
   const meta = body.success ? body.data.error : undefined;
   const code = meta?.code;
-  const title = redact(meta?.message?.replace(TITLE_PREFIX, '') || `HTTP ${response.status}`, accessToken);
+  const title = redact(meta?.message?.replace(TITLE_PREFIX, '') || `HTTP ${status}`, accessToken);
   const errorData = meta?.error_data;
   const rawDetails = typeof errorData === 'string' ? errorData : errorData?.details;
   const details = rawDetails === undefined ? undefined : redact(rawDetails, accessToken);
-  const status = response.status;
   const message = `Graph API ${status}${code === undefined ? '' : ` (#${code})`}: ${title}${details ? ` - ${details}` : ''}`;
   return new GraphApiError(message, {
     status,
@@ -256,7 +273,7 @@ function answerError(response: Response, text: string, accessToken: string): Gra
     details,
     fbtraceId: meta?.fbtrace_id,
     retryable: status === 429 || status >= 500 || (code !== undefined && RETRYABLE_CODES.has(code)),
-    retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+    retryAfterMs: parseRetryAfter(retryAfter),
   });
 }
 

@@ -33,10 +33,12 @@ export interface OutboxSenderOptions {
   pollIntervalMs: number;
   /** Attempts (Graph calls that may have reached Meta) before a message is failed. */
   maxAttempts: number;
-  /** How long a claimed row stays this sender's: longer than a Graph call may take (its timeout) plus the mark. */
+  /** How long a claimed row stays this sender's: longer than a Graph call may take, plus the mark. */
   leaseMs?: number;
   /** Rows being delivered at once. */
   maxInFlight?: number;
+  /** A pacing wait up to this long is waited out in memory rather than by putting the row back (default 0). */
+  holdInMemoryMs?: number;
   backoff?: Omit<BackoffOptions, 'retryAfterMs'>;
 }
 
@@ -148,7 +150,7 @@ export class OutboxSender {
   }
 
   async #deliver(row: ClaimedDelivery): Promise<void> {
-    const { numbers, pacing, clock } = this.#options;
+    const { numbers, clock } = this.#options;
     const number = numbers.lookup(row.phoneNumberId);
     if (number?.workspaceId !== row.workspaceId) {
       return this.#refuse(row, 'unknown', {
@@ -159,7 +161,7 @@ export class OutboxSender {
     const refusal = this.#refusal(row, clock.now());
     if (refusal) return this.#refuse(row, number.mode, refusal);
     if (number.mode === 'sandbox') return this.#deliverToSandbox(row);
-    const slot = pacing.slotFor(row);
+    const slot = await this.#slotFor(row);
     if (slot.limit !== null) {
       // Not an attempt: nothing went to Meta. The row waits in the table, not in memory.
       this.#options.metrics.paced.inc({ limit: slot.limit });
@@ -167,6 +169,22 @@ export class OutboxSender {
       return;
     }
     return this.#deliverToMeta(row, number);
+  }
+
+  /**
+   * The row's pacing slot. One that is only a few milliseconds off (a number's rate spaces its sends by a
+   * millisecond or two at Meta's higher tiers) is waited for here: through the table, the wait would cost a
+   * write, a wake-up and another claim.
+   */
+  async #slotFor(row: ClaimedDelivery): Promise<ReturnType<DeliveryPacing['slotFor']>> {
+    const { pacing, clock, holdInMemoryMs = 0, metrics } = this.#options;
+    for (;;) {
+      const slot = pacing.slotFor(row);
+      const wait = slot.at - clock.now();
+      if (slot.limit === null || wait > holdInMemoryMs) return slot;
+      metrics.paced.inc({ limit: slot.limit });
+      await new Promise<void>((resolve) => clock.setTimer(resolve, wait));
+    }
   }
 
   /** Why this row must not be sent at all, decided before anything reaches Meta. */

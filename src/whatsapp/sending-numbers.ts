@@ -1,13 +1,14 @@
 import type { BotrelicConfig } from '../config/workspace-config.ts';
 
-/** What sending from a phone number takes: its workspace, its mode and, in production, Meta's access token. */
+/** What sending from a phone number takes: its workspace, its mode and, in production, its access token. */
 export type SendingNumber =
   | { workspaceId: string; mode: 'sandbox' }
   | { workspaceId: string; mode: 'production'; accessToken: string };
 
 /**
  * The phone numbers the engine may send from, by Meta's phone_number_id. Kept apart from the inbound routing
- * table (phone-number-directory.ts) because it holds access tokens: only the sender and the typing indicator get it.
+ * table (phone-number-directory.ts) because it holds access tokens: only the sender and the typing indicator
+ * get it.
  */
 export interface SendingNumbers {
   lookup(phoneNumberId: string): SendingNumber | undefined;

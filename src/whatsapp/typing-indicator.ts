@@ -5,13 +5,14 @@ import type { SendingNumbers } from './sending-numbers.ts';
 
 /** The port the actor host calls when a session starts composing an AI answer. */
 export interface TypingIndicator {
-  /** Marks the customer's message read and shows "typing…". Best effort: it never throws and is never retried. */
+  /** Marks the customer's message read and shows "typing…". Best effort: never throws, never retried. */
   show(request: { workspaceId: string; phoneNumberId: string; wamid: string }): void;
 }
 
 /**
  * Through the Graph API, for production numbers only: a sandbox number never calls Meta. Meta drops the
- * indicator when the reply arrives or after 25 s; it is not refreshed (docs/decisions/0005-outbox-delivery.md).
+ * indicator when the reply arrives or after 25 s; it is not refreshed
+ * (docs/decisions/0005-outbox-delivery.md).
  */
 export function createTypingIndicator(options: {
   graph: GraphApiClient;

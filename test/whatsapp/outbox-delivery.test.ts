@@ -254,6 +254,7 @@ describe('a production number', () => {
       kind: 'agent',
       agentId: 'alice',
       text: 'Template "support_follow_up" (en_US)',
+      template: 'support_follow_up',
     });
   });
 

@@ -96,6 +96,7 @@ function startSender(
     phoneNumberRate?: number;
     recipientRate?: { ratePerSecond: number; burst: number };
     receiptDelayMs?: number;
+    holdInMemoryMs?: number;
   } = {},
 ): Harness {
   const registry = new Registry();
@@ -378,6 +379,29 @@ describe('production numbers', () => {
   });
 });
 
+describe('logs', () => {
+  it('never carry the access token, whatever Meta echoes back', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: 'trace',
+      destination: { write: (line: string) => lines.push(line) },
+    });
+    await seed(['one']);
+    await seed(['two']);
+    fake.failNext(1, {
+      ...META_ERRORS.invalidParameter,
+      message: `(#100) Bad token ${TOKEN}`,
+      details: TOKEN,
+    });
+    fake.failNext(1, { ...META_ERRORS.somethingWentWrong, message: `(#131000) ${TOKEN}` });
+    const { sender } = startSender({ logger });
+    await advance(sender, 2_000);
+    expect(lines.join('\n')).toContain('outbound message failed');
+    expect(lines.join('\n')).toContain('retrying');
+    expect(lines.join('\n')).not.toContain(TOKEN);
+  });
+});
+
 describe('sandbox numbers', () => {
   it('never call the Graph API: the message is sent into the sandbox outbox, then delivered and read', async () => {
     const { messageIds } = await seed(['hello', 'again'], { phoneNumberId: SANDBOX });
@@ -444,6 +468,19 @@ describe('pacing', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(fake.requests).toHaveLength(200);
     expect(new Set(fake.requests.map((request) => request.body?.to)).size).toBe(200);
+  });
+
+  it('holds to the rate when it waits short slots out in memory', async () => {
+    const waIds = Array.from({ length: 100 }, () => String(++customer));
+    for (const waId of waIds) await seed([`to ${waId}`], { waId, now: Date.now() });
+    const started = Date.now();
+    startSender({ phoneNumberRate: 80, clock: systemClock, pollIntervalMs: 50, holdInMemoryMs: 20 });
+    await fake.waitForRequests(100, 10_000);
+    // 12.5 ms apart: the last of 100 leaves 99 intervals after the first.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_230);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(fake.requests).toHaveLength(100);
+    expect(new Set(fake.requests.map((request) => request.body?.to)).size).toBe(100);
   });
 
   it("keeps a customer's messages in order, paced by the pair rate, behind a retried one", async () => {
