@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { SessionClient } from '../actors/session-client.ts';
 import type { Clock } from '../clock/clock.ts';
+import { webhookOf } from '../whatsapp/simulated-message.ts';
 import { parseWebhookPayload, WebhookPayloadError } from '../whatsapp/webhook-payload.ts';
 import { InvalidPayloadError, InvalidPhoneNumberError, WorkspaceNotFoundError } from './http-errors.ts';
 import type { InboundRecorder } from './inbound-recorder.ts';
@@ -124,24 +125,7 @@ export const sandboxMessageRoutes: FastifyPluginAsync<SandboxMessagesOptions> = 
 };
 
 function parseSimulated(phoneNumberId: string, message: Record<string, unknown>) {
-  const webhook = {
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: 'sandbox',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { phone_number_id: phoneNumberId },
-              messages: [message],
-            },
-          },
-        ],
-      },
-    ],
-  };
+  const webhook = webhookOf(phoneNumberId, [message]);
   try {
     return parseWebhookPayload(webhook).messages[0]!;
   } catch (error) {
