@@ -215,4 +215,3 @@ export const botrelicConfigSchema = z
 
 export type BotrelicConfig = z.output<typeof botrelicConfigSchema>;
 export type WorkspaceConfig = BotrelicConfig['workspaces'][number];
-export type SessionSettings = WorkspaceConfig['sessions'];

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, GeneratedAlways, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, GeneratedAlways, Selectable } from 'kysely';
 
 /** Timestamps are stored as timestamptz and read as Date. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -147,6 +147,3 @@ export interface Database {
 }
 
 export type SessionRow = Selectable<SessionsTable>;
-export type MessageRow = Selectable<MessagesTable>;
-export type NewMessage = Insertable<MessagesTable>;
-export type OutboxRow = Selectable<OutboxTable>;

@@ -39,7 +39,6 @@ describe.skipIf(!postgres)(
       let sequence = 0;
       const acknowledged: TextMessage[] = [];
       const answers: { started: Phase; ended: Phase; status: number }[] = [];
-      let readyWhileDown: number | undefined;
 
       /** Meta: delivers one message, retrying with a short backoff until it is answered 200. */
       async function deliver(message: TextMessage): Promise<void> {
@@ -77,7 +76,7 @@ describe.skipIf(!postgres)(
       await gateway.database.setReachable!(false);
       phase = 'down';
       await until(() => answers.filter((answer) => answer.started === 'down').length >= 60);
-      readyWhileDown = (await fetch(`${gateway.baseUrl}/readyz`)).status;
+      const readyWhileDown = (await fetch(`${gateway.baseUrl}/readyz`)).status;
       phase = 'restoring';
       await gateway.database.setReachable!(true);
       phase = 'restored';
