@@ -82,6 +82,12 @@ export interface ActorHostOptions {
 
 type SessionActor = Actor<SessionMachine>;
 
+/** One AI call of a session: cancelled once the session left that `ai_responding`, settled once it answered. */
+interface ReplyInvocation {
+  cancelled: boolean;
+  settled: boolean;
+}
+
 interface Cell {
   address: SessionAddress;
   mailbox: Mailbox;
@@ -303,14 +309,14 @@ export class ActorHost {
   #applyReply(
     cell: Cell,
     actor: SessionActor,
-    signal: AbortSignal,
+    invocation: ReplyInvocation,
     request: ReplyRequest,
     outcome: ReplyOutcome,
   ): Promise<void> {
     return this.#post(cell.address, async () => {
       // A result for an actor that was stopped, reloaded or moved on is stale: the AI call is redone
       // by whichever actor is in `ai_responding` now.
-      if (signal.aborted || cell.live?.actor !== actor) return;
+      if (invocation.cancelled || cell.live?.actor !== actor) return;
       const before = actor.getSnapshot();
       const at = this.#options.clock.now();
       const teamId =
@@ -346,12 +352,19 @@ export class ActorHost {
 
   #startReply(request: ReplyRequest): () => void {
     const controller = new AbortController();
+    const invocation: ReplyInvocation = { cancelled: false, settled: false };
+    // Leaving `ai_responding` cancels the invocation; only a call still running is aborted, since every
+    // answered turn ends its invocation and an abort builds an AbortError, stack and all.
+    const cancel = () => {
+      invocation.cancelled = true;
+      if (!invocation.settled) controller.abort();
+    };
     const cell = this.#cellsBySessionId.get(request.sessionId);
     const actor = cell?.live?.actor;
-    if (!cell || !actor) return () => controller.abort();
+    if (!cell || !actor) return cancel;
     // Deferred: when a burst re-enters `ai_responding` several times in one job, only the last call runs.
     setImmediate(() => {
-      if (controller.signal.aborted) return;
+      if (invocation.cancelled) return;
       this.#options.replyAgent
         .generateReply(request, controller.signal)
         .catch(
@@ -361,10 +374,13 @@ export class ActorHost {
             evidence: { error: error instanceof Error ? error.message : String(error) },
           }),
         )
-        .then((outcome) => this.#applyReply(cell, actor, controller.signal, request, outcome))
+        .then((outcome) => {
+          invocation.settled = true;
+          return this.#applyReply(cell, actor, invocation, request, outcome);
+        })
         .catch((error: unknown) => cell.log.error({ err: error }, 'AI reply not applied'));
     });
-    return () => controller.abort();
+    return cancel;
   }
 
   #cellOf(address: SessionAddress): Cell {
