@@ -66,8 +66,22 @@ const HYPHENATED = /(\p{L}+)-(\p{L}+)/gu;
  * Hyphenated words also come joined ("Wi-Fi" gives wi, fi and wifi), as people write them both ways.
  */
 export function wordsOf(text: string): string[] {
-  return typedWords(text.replace(HYPHENATED, '$1-$2 $1$2')).map(fold);
+  let words = knownWords.get(text);
+  if (words === undefined) {
+    // Frozen: the array is shared by every later caller with the same text.
+    words = Object.freeze(typedWords(text.replace(HYPHENATED, '$1-$2 $1$2')).map(fold)) as string[];
+    if (knownWords.size >= KNOWN_WORDS_LIMIT) knownWords.clear();
+    knownWords.set(text, words);
+  }
+  return words;
 }
+
+/**
+ * Every answer splits the same knowledge passages into words again (normalizing Unicode, folding accents):
+ * remembered, that work is done once per text instead of once per reply.
+ */
+const knownWords = new Map<string, string[]>();
+const KNOWN_WORDS_LIMIT = 50_000;
 
 /**
  * What to search the knowledge base for in a customer's text: its subject words as typed (accents matter to
