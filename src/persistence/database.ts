@@ -53,7 +53,10 @@ async function openPostgres(
   // failure reaches the caller (the gateway answers 5xx, readiness goes red). The pool listens on idle
   // connections only; a checked-out one emits 'error' too (beside failing its query), so each gets a listener.
   pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    prepareRepeatedStatements(client);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   if (schema !== undefined) {
     await sql`create schema if not exists ${sql.id(schema)}`.execute(db).catch(async (error: unknown) => {
@@ -62,6 +65,30 @@ async function openPostgres(
     });
   }
   return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+/** Enough for every statement the engine runs; one built per batch size beyond it runs unprepared. */
+const MAX_PREPARED_STATEMENTS = 500;
+
+/**
+ * Names each distinct statement text the first time a connection runs it, so Postgres parses and plans it
+ * once per connection instead of on every run (kysely sends unnamed statements). The engine runs a few dozen
+ * texts over and over, with new values each time: parsing and planning them was a large part of Postgres'
+ * CPU per message.
+ */
+function prepareRepeatedStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const names = new Map<string, string>();
+  client.query = ((text: unknown, values?: unknown, ...rest: unknown[]) => {
+    if (typeof text !== 'string' || !Array.isArray(values) || rest.length > 0)
+      return query(text, values, ...rest);
+    let name = names.get(text);
+    if (name === undefined && names.size < MAX_PREPARED_STATEMENTS) {
+      name = `botrelic_${names.size}`;
+      names.set(text, name);
+    }
+    return name === undefined ? query(text, values) : query({ name, text, values });
+  }) as typeof client.query;
 }
 
 async function openPglite(options: DatabaseOptions, schema: string | undefined): Promise<DatabaseHandle> {

@@ -20,7 +20,7 @@ export async function writeSessions(
     stale,
   );
 
-  const rows = new Map<SessionWrite, SessionRow>();
+  const rows = new Map<SessionWrite, WrittenRow>();
   await insertSessions(
     trx,
     writes.filter((write) => !stale.has(write) && write.expectedVersion === null),
@@ -43,9 +43,31 @@ export async function writeSessions(
     if (!row || stale.has(write)) {
       return { ok: false, error: new StaleSessionError(write.session.id, write.expectedVersion) };
     }
-    return { ok: true, value: { ...toStoredSession(row), eventId: eventIds.get(write) ?? null } };
+    const stored = toStoredSession({ ...row, snapshot: write.session.snapshot });
+    return { ok: true, value: { ...stored, eventId: eventIds.get(write) ?? null } };
   });
 }
+
+/**
+ * What a write reads back: not the snapshot, which the writer already holds and would otherwise come back as
+ * kilobytes of JSON to parse on every transition.
+ */
+const WRITTEN_COLUMNS = [
+  'id',
+  'workspace_id',
+  'session_key',
+  'partition',
+  'phone_number_id',
+  'customer_wa_id',
+  'state',
+  'machine_version',
+  'version',
+  'next_deadline_at',
+  'created_at',
+  'updated_at',
+  'closed_at',
+] as const satisfies readonly (keyof SessionRow)[];
+type WrittenRow = Omit<SessionRow, 'snapshot'>;
 
 /**
  * A host writes one transition of a session at a time, so a batch holds each session once; two writers of one
@@ -105,7 +127,7 @@ async function claimInbound(
 async function insertSessions(
   trx: Transaction<Database>,
   writes: readonly SessionWrite[],
-  rows: Map<SessionWrite, SessionRow>,
+  rows: Map<SessionWrite, WrittenRow>,
 ): Promise<void> {
   if (writes.length === 0) return;
   const inserted = await trx
@@ -129,7 +151,7 @@ async function insertSessions(
       })),
     )
     .onConflict((conflict) => conflict.doNothing())
-    .returningAll()
+    .returning(WRITTEN_COLUMNS)
     .execute();
   matchRows(writes, inserted, rows);
 }
@@ -138,11 +160,11 @@ async function insertSessions(
 async function updateSessions(
   trx: Transaction<Database>,
   writes: readonly SessionWrite[],
-  rows: Map<SessionWrite, SessionRow>,
+  rows: Map<SessionWrite, WrittenRow>,
 ): Promise<void> {
   if (writes.length === 0) return;
   const column = <T>(pick: (write: SessionWrite) => T) => writes.map(pick);
-  const { rows: updated } = await sql<SessionRow>`
+  const { rows: updated } = await sql<WrittenRow>`
     update sessions as s set
       state = v.state,
       snapshot = v.snapshot::jsonb,
@@ -163,14 +185,14 @@ async function updateSessions(
       ${column((w) => toIso(w.session.closedAt))}::timestamptz[]
     ) as v(id, workspace_id, expected_version, state, snapshot, machine_version, next_deadline_at, updated_at, closed_at)
     where s.id = v.id and s.workspace_id = v.workspace_id and s.version = v.expected_version
-    returning s.*`.execute(trx);
+    returning ${sql.join(WRITTEN_COLUMNS.map((column) => sql.ref(`s.${column}`)))}`.execute(trx);
   matchRows(writes, updated, rows);
 }
 
 function matchRows(
   writes: readonly SessionWrite[],
-  found: SessionRow[],
-  rows: Map<SessionWrite, SessionRow>,
+  found: WrittenRow[],
+  rows: Map<SessionWrite, WrittenRow>,
 ): void {
   const byId = new Map(found.map((row) => [row.id, row]));
   for (const write of writes) {
