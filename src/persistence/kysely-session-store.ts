@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { Batcher } from './batcher.ts';
 import type { Database, MessagesTable } from './schema.ts';
 import { createBatchedSessionReads } from './session-read-batch.ts';
@@ -55,7 +55,7 @@ export function createSessionStore(db: Kysely<Database>): SessionStore & Inbound
         .selectAll()
         .where('workspace_id', '=', workspaceId)
         .where('session_key', '=', sessionKey)
-        .where('direction', '=', 'in')
+        .where('direction', '=', sql.lit('in'))
         .where('applied_at', 'is', null)
         // Identity ids grow in insertion order, so `id` is the arrival order.
         .orderBy('sent_at')
@@ -101,7 +101,7 @@ export function createSessionStore(db: Kysely<Database>): SessionStore & Inbound
         .selectFrom('messages')
         .select(['workspace_id', 'session_key', 'partition'])
         .where('partition', 'in', partitions)
-        .where('direction', '=', 'in')
+        .where('direction', '=', sql.lit('in'))
         .where('applied_at', 'is', null)
         .where('created_at', '<', new Date(receivedBefore))
         .groupBy(['workspace_id', 'session_key', 'partition'])

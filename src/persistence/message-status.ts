@@ -37,7 +37,7 @@ export async function advanceMessageStatus(
         : {}),
     })
     .where('workspace_id', '=', workspaceId)
-    .where('direction', '=', 'out')
+    .where('direction', '=', sql.lit('out'))
     .where('wamid', '=', change.wamid)
     .where('status', 'in', replaceable)
     .returning(['session_key', 'partition', 'session_id'])

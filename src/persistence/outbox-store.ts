@@ -68,7 +68,7 @@ export function createOutboxStore(db: Kysely<Database>): OutboxStore {
           with_
             .selectFrom('outbox as due')
             .select('due.id')
-            .where('due.status', '=', 'pending')
+            .where('due.status', '=', sql.lit('pending'))
             .where('due.next_attempt_at', '<=', new Date(now))
             // The conversation's oldest pending row. A correlated min() is one index probe per candidate
             // whatever the planner guesses; an anti-join, on tables never analyzed (PGlite runs no
@@ -82,7 +82,7 @@ export function createOutboxStore(db: Kysely<Database>): OutboxStore {
                   .select((earlier) => earlier.fn.min('earlier.id').as('head'))
                   .whereRef('earlier.phone_number_id', '=', 'due.phone_number_id')
                   .whereRef('earlier.customer_wa_id', '=', 'due.customer_wa_id')
-                  .where('earlier.status', '=', 'pending'),
+                  .where('earlier.status', '=', sql.lit('pending')),
               ),
             )
             .orderBy('due.id')
@@ -113,7 +113,7 @@ export function createOutboxStore(db: Kysely<Database>): OutboxStore {
             .select((inbound) => inbound.fn.max('inbound.sent_at').as('at'))
             .whereRef('inbound.workspace_id', '=', 'outbox.workspace_id')
             .whereRef('inbound.session_key', '=', 'messages.session_key')
-            .where('inbound.direction', '=', 'in')
+            .where('inbound.direction', '=', sql.lit('in'))
             .as('last_customer_message_at'),
         ])
         .execute();
@@ -209,7 +209,7 @@ function leased(update: OutboxUpdate, delivery: ClaimedDelivery): OutboxUpdate {
   return update
     .where('outbox.id', '=', delivery.id)
     .where('outbox.workspace_id', '=', delivery.workspaceId)
-    .where('outbox.status', '=', 'pending')
+    .where('outbox.status', '=', sql.lit('pending'))
     .where('outbox.next_attempt_at', '=', new Date(delivery.leasedUntil));
 }
 

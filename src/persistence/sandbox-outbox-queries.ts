@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { TemplateMessage } from '../machines/session.ts';
 import type { Database, MessageStatus } from './schema.ts';
 
@@ -65,7 +65,7 @@ export function createSandboxOutboxQueries(db: Kysely<Database>) {
           'outbox.sent_at as outbox_sent_at',
         ])
         .where('messages.workspace_id', '=', workspaceId)
-        .where('messages.direction', '=', 'out')
+        .where('messages.direction', '=', sql.lit('out'))
         .where('messages.phone_number_id', 'in', phoneNumberIds)
         .$if(to !== undefined, (query) => query.where('messages.customer_wa_id', '=', to!))
         .$if(after !== undefined, (query) => query.where('messages.id', '>', after!))

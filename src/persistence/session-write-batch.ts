@@ -105,7 +105,7 @@ async function claimInbound(
     .selectFrom('messages')
     .select(['id', 'workspace_id', 'session_key'])
     .where('id', 'in', ids)
-    .where('direction', '=', 'in')
+    .where('direction', '=', sql.lit('in'))
     .where('applied_at', 'is', null)
     // Locked in id order, so two batches over the same rows queue instead of deadlocking.
     .orderBy('id')
