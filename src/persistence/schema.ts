@@ -90,12 +90,14 @@ export interface HumanAgentsTable {
   workspace_id: string;
   agent_id: string;
   name: string;
-  /** SHA-256 (hex) of the agent's bearer token. */
-  token_hash: string;
+  /** SHA-256 (hex) of the agent's bearer token; null once the config no longer names the agent. */
+  token_hash: string | null;
   team_ids: Json<string[]>;
   active: Generated<boolean>;
   /** The agent takes auto-assigned sessions (set from the inbox; off by default). */
   available: Generated<boolean>;
+  /** Per-agent override of the workspace's handoff.capacity (from the config); null takes the workspace's. */
+  capacity: number | null;
 }
 
 export interface SessionEventsTable {

@@ -11,7 +11,8 @@ export function hashAgentToken(token: string): string {
 /**
  * Makes the workspaces, phone numbers and human agents tables say what the config says, in one
  * transaction. Workspaces and numbers the config no longer names are kept (their sessions and messages
- * still refer to them); agents it no longer names are deactivated, so their tokens stop working.
+ * still refer to them); agents it no longer names are deactivated and lose their token hash, so their
+ * tokens stop working and may be given to someone else (or to the same person under a new id).
  */
 export async function syncWorkspaces(db: Kysely<Database>, config: BotrelicConfig): Promise<void> {
   const phoneNumbers = config.workspaces.flatMap((workspace) =>
@@ -68,9 +69,11 @@ async function syncHumanAgents(trx: Kysely<Database>, config: BotrelicConfig): P
       }
     }
   }
-  await trx.updateTable('human_agents').set({ active: false }).execute();
+  // Every hash is released before any is written: token_hash is unique, and a token the config now gives to
+  // another agent id would otherwise still be held by its former owner's row.
+  await trx.updateTable('human_agents').set({ active: false, token_hash: null }).execute();
   if (agents.size === 0) return;
-  // Delete-then-insert would break nothing either, but an upsert keeps the row identity stable.
+  // An upsert rather than delete-then-insert: an agent's row (and its availability) outlives a config change.
   await trx
     .insertInto('human_agents')
     .values(

@@ -3,6 +3,7 @@ import * as initial from './0001-initial.ts';
 import * as knowledge from './0002-knowledge.ts';
 import * as agentAvailability from './0003-agent-availability.ts';
 import * as outboxDelivery from './0004-outbox-delivery.ts';
+import * as agentTokensAndCapacity from './0006-agent-tokens-and-capacity.ts';
 
 /** Every migration, by name, in the order they apply. Imported statically so tsx and bundlers see them. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -10,6 +11,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0002-knowledge': { up: knowledge.up },
   '0003-agent-availability': { up: agentAvailability.up },
   '0004-outbox-delivery': { up: outboxDelivery.up },
+  '0006-agent-tokens-and-capacity': { up: agentTokensAndCapacity.up },
 };
 
 export const migrationProvider: MigrationProvider = {
