@@ -287,12 +287,13 @@ export function detectFallbackAfterAnswer(answer: AnswerAssessment): FallbackDec
       },
     };
   }
+  // Weak answers in a row are the conversation going round in circles: a loop, whatever each answer's score.
   if (
     isWeakAnswer(answer.confidence, answer.threshold) &&
     answer.lowConfidenceStreak + 1 >= answer.maxLowConfidenceTurns
   ) {
     return {
-      reason: 'low_confidence',
+      reason: 'loop',
       evidence: {
         rule: 'low_confidence_streak',
         confidence: answer.confidence,

@@ -355,7 +355,7 @@ describe('the Anthropic agent against a real HTTP server speaking the Messages A
     });
     expect(await reply(request([REFUND_QUESTION], { lowConfidenceStreak: 1 }))).toMatchObject({
       kind: 'fallback',
-      reason: 'low_confidence',
+      reason: 'loop',
       evidence: { rule: 'low_confidence_streak', weakAnswersInARow: 2 },
     });
   });

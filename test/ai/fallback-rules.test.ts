@@ -360,12 +360,12 @@ describe('after the model answered', () => {
     [
       'weak, and the streak reaches the limit',
       { confidence: 0.6, lowConfidenceStreak: 1 },
-      { reason: 'low_confidence', rule: 'low_confidence_streak' },
+      { reason: 'loop', rule: 'low_confidence_streak' },
     ],
     [
       'weak, limit of one',
       { confidence: 0.6, maxLowConfidenceTurns: 1 },
-      { reason: 'low_confidence', rule: 'low_confidence_streak' },
+      { reason: 'loop', rule: 'low_confidence_streak' },
     ],
     [
       'weak, streak below the limit',

@@ -281,7 +281,7 @@ describe('offline agent confidence', () => {
     expect(reply(await askRefund(agent))).toMatchObject({ confidence: 0.6, lowConfidence: true });
     expect(await askRefund(agent, 1)).toMatchObject({
       kind: 'fallback',
-      reason: 'low_confidence',
+      reason: 'loop',
       evidence: { rule: 'low_confidence_streak', weakAnswersInARow: 2 },
     });
   });
