@@ -11,7 +11,7 @@ export interface AutoAssignerOptions {
   queries: Pick<InboxQueries, 'listHandoffSessions' | 'listAvailableAgents'>;
   sessions: Pick<SessionClient, 'command'>;
   logger: Logger;
-  /** The workspaces that auto-assign, each with the number of sessions an agent holds at most. */
+  /** The workspaces that auto-assign, each with the sessions an agent holds at most unless their own capacity says. */
   workspaces: ReadonlyMap<string, { capacity: number }>;
 }
 
@@ -77,12 +77,14 @@ export class AutoAssigner {
 
   async #assignOnce(workspaceId: string): Promise<void> {
     const { queries, sessions, workspaces } = this.#options;
-    const capacity = workspaces.get(workspaceId)!.capacity;
+    const workspaceCapacity = workspaces.get(workspaceId)!.capacity;
     const [open, agents] = await Promise.all([
       queries.listHandoffSessions(workspaceId),
       queries.listAvailableAgents(workspaceId),
     ]);
     if (agents.length === 0) return;
+    const capacities = new Map(agents.map((agent) => [agent.agentId, agent.capacity]));
+    const capacityOf = (agentId: string) => capacities.get(agentId) ?? workspaceCapacity;
     const load = new Map<string, number>();
     for (const session of open) {
       const owner = session.context.handoff?.agentId;
@@ -98,7 +100,7 @@ export class AutoAssigner {
       const agentId = nextAgent(
         team.map((agent) => agent.agentId),
         load,
-        capacity,
+        capacityOf,
         this.#last.get(key),
       );
       if (agentId === undefined) continue;

@@ -38,10 +38,18 @@ const phoneNumber = z.strictObject({
   accessToken: z.string().optional(),
 });
 
+const agentCapacity = z
+  .number()
+  .int()
+  .min(1, 'must be between 1 and 100')
+  .max(100, 'must be between 1 and 100');
+
 const humanAgent = z.strictObject({
   id: identifier,
   name: z.string().min(1, 'must not be empty'),
   token: z.string().min(16, 'agent tokens need at least 16 characters'),
+  /** This agent's own capacity for auto-assigned sessions, instead of the workspace's handoff.capacity. */
+  capacity: agentCapacity.optional(),
 });
 
 const humanTeam = z.strictObject({
@@ -83,9 +91,56 @@ const agentSettings = z
   })
   .prefault({});
 
+/** Meta message types the AI cannot read: it sees text, captions, button titles and reactions. */
+export const DEFAULT_UNSUPPORTED_TYPES: readonly string[] = [
+  'image',
+  'audio',
+  'video',
+  'document',
+  'sticker',
+  'location',
+  'contacts',
+  'order',
+  'unsupported',
+];
+
+/** Reply ids and titles of the "talk to a person" buttons and list rows people usually give their menus. */
+const DEFAULT_HUMAN_REQUEST_IDS: readonly string[] = [
+  'talk_to_human',
+  'talk_to_agent',
+  'talk_to_person',
+  'Talk to a person',
+  'Talk to a human',
+  'Talk to an agent',
+  'Hablar con una persona',
+  'Hablar con un agente',
+  'Falar com uma pessoa',
+  'Falar com um atendente',
+];
+
+const messageType = z
+  .string()
+  .regex(/^[a-z][a-z_]*$/, 'must be a Meta message type, lowercase, like image, audio or sticker')
+  .refine((type) => type !== 'text', 'text is what the AI answers: it cannot be an unsupported type');
+
+/** A list without repeats: an entry given twice is a slip (often a copy meant to be edited), so it is pointed out. */
+const distinctList = <T extends z.ZodType<string>>(item: T) =>
+  z.array(item).superRefine((values, ctx) => {
+    values.forEach((value, i) => {
+      if (values.indexOf(value) !== i)
+        ctx.addIssue({ code: 'custom', path: [i], message: `"${value}" is listed twice` });
+    });
+  });
+
 const fallbackSettings = z
   .strictObject({
     keywords: z.array(z.string().min(1, 'must not be empty')).default(['human', 'agent', 'person']),
+    /** Replaces the default list: a message of one of these types is handed to a person. */
+    unsupportedTypes: distinctList(messageType).default([...DEFAULT_UNSUPPORTED_TYPES]),
+    /** Replaces the default list: a pressed button or list row with one of these ids or titles asks for a person. */
+    humanRequestIds: distinctList(z.string().trim().min(1, 'must not be empty')).default([
+      ...DEFAULT_HUMAN_REQUEST_IDS,
+    ]),
     maxLowConfidenceTurns: z.number().int().min(1, 'must be at least 1').default(2),
     message: z.string().default('Let me connect you with our team.'),
   })
@@ -172,6 +227,7 @@ function crossCheck(workspaces: Workspace[]): Issue[] {
     });
     const teamIds = new Set<string>();
     const agentTokens = new Map<string, string>();
+    const agentCapacities = new Map<string, number>();
     ws.humanTeams.forEach((team, t) => {
       if (teamIds.has(team.id)) {
         issues.push({ path: [w, 'humanTeams', t, 'id'], message: `duplicate team id "${team.id}"` });
@@ -189,6 +245,16 @@ function crossCheck(workspaces: Workspace[]): Issue[] {
             message: 'this token is already used by another agent: every agent needs its own',
           });
         }
+        // An agent in several teams has one capacity: given in one listing, or the same in each.
+        const capacity = agentCapacities.get(agent.id);
+        if (agent.capacity !== undefined && capacity !== undefined && capacity !== agent.capacity) {
+          issues.push({
+            path: [w, 'humanTeams', t, 'agents', a, 'capacity'],
+            message: `agent "${agent.id}" is listed elsewhere with capacity ${capacity}: an agent has one capacity`,
+          });
+        }
+        if (capacity === undefined && agent.capacity !== undefined)
+          agentCapacities.set(agent.id, agent.capacity);
         if (known === undefined) agentTokens.set(agent.id, agent.token);
         if (!tokenOwners.has(agent.token)) tokenOwners.set(agent.token, owner);
       });

@@ -53,8 +53,10 @@ export interface InboxQueries {
   /** Whether the agent takes auto-assigned sessions. */
   isAvailable(workspaceId: string, agentId: string): Promise<boolean>;
   setAvailable(workspaceId: string, agentId: string, available: boolean): Promise<void>;
-  /** Active agents marked available, by id: the round-robin order. */
-  listAvailableAgents(workspaceId: string): Promise<{ agentId: string; teamIds: string[] }[]>;
+  /** Active agents marked available, by id: the round-robin order; capacity null takes the workspace's. */
+  listAvailableAgents(
+    workspaceId: string,
+  ): Promise<{ agentId: string; teamIds: string[]; capacity: number | null }[]>;
 }
 
 const HANDOFF_STATES = ['fallback', 'human'];
@@ -164,13 +166,13 @@ export function createInboxQueries(db: Kysely<Database>): InboxQueries {
     async listAvailableAgents(workspaceId) {
       const rows = await db
         .selectFrom('human_agents')
-        .select(['agent_id', 'team_ids'])
+        .select(['agent_id', 'team_ids', 'capacity'])
         .where('workspace_id', '=', workspaceId)
         .where('active', '=', true)
         .where('available', '=', true)
         .orderBy('agent_id')
         .execute();
-      return rows.map((row) => ({ agentId: row.agent_id, teamIds: row.team_ids }));
+      return rows.map((row) => ({ agentId: row.agent_id, teamIds: row.team_ids, capacity: row.capacity }));
     },
   };
 }

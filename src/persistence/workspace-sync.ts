@@ -50,21 +50,32 @@ export async function syncWorkspaces(db: Kysely<Database>, config: BotrelicConfi
 async function syncHumanAgents(trx: Kysely<Database>, config: BotrelicConfig): Promise<void> {
   const agents = new Map<
     string,
-    { workspace_id: string; agent_id: string; name: string; token_hash: string; team_ids: string[] }
+    {
+      workspace_id: string;
+      agent_id: string;
+      name: string;
+      token_hash: string;
+      team_ids: string[];
+      capacity: number | null;
+    }
   >();
   for (const workspace of config.workspaces) {
     for (const team of workspace.humanTeams) {
       for (const agent of team.agents) {
         const key = `${workspace.id}/${agent.id}`;
         const known = agents.get(key);
-        if (known) known.team_ids.push(team.id);
-        else
+        if (known) {
+          known.team_ids.push(team.id);
+          // The config check allows a capacity in one of an agent's listings only, or the same in each.
+          known.capacity ??= agent.capacity ?? null;
+        } else
           agents.set(key, {
             workspace_id: workspace.id,
             agent_id: agent.id,
             name: agent.name,
             token_hash: hashAgentToken(agent.token),
             team_ids: [team.id],
+            capacity: agent.capacity ?? null,
           });
       }
     }
@@ -88,6 +99,7 @@ async function syncHumanAgents(trx: Kysely<Database>, config: BotrelicConfig): P
         name: eb.ref('excluded.name'),
         token_hash: eb.ref('excluded.token_hash'),
         team_ids: eb.ref('excluded.team_ids'),
+        capacity: eb.ref('excluded.capacity'),
         active: true,
       })),
     )

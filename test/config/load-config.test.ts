@@ -286,6 +286,26 @@ workspaces:${ACME}
     expect(error.message).not.toContain('alice-token-');
   });
 
+  it('one agent with two different capacities', async () => {
+    const error = await loadError(`
+workspaces:${ACME}
+    humanTeams:
+      - id: support
+        agents:
+          - { id: alice, name: Alice, token: alice-token-0123456789, capacity: 2 }
+      - id: sales
+        agents:
+          - { id: alice, name: Alice, token: alice-token-0123456789, capacity: 5 }
+      - id: billing
+        agents:
+          - { id: alice, name: Alice, token: alice-token-0123456789 }
+`);
+    expect(error.problems).toEqual([
+      'workspaces[0].humanTeams[1].agents[0].capacity: agent "alice" is listed elsewhere with capacity 2: ' +
+        'an agent has one capacity',
+    ]);
+  });
+
   it('a workspace id with uppercase letters', async () => {
     const error = await loadError(`
 workspaces:

@@ -36,7 +36,8 @@ describe('auto-assignment', () => {
                 { id: 'carol', name: 'Carol', token: TOKENS.carol },
               ],
             },
-            { id: 'billing', agents: [{ id: 'dave', name: 'Dave', token: TOKENS.dave }] },
+            // Dave's own capacity overrides the workspace's.
+            { id: 'billing', agents: [{ id: 'dave', name: 'Dave', token: TOKENS.dave, capacity: 2 }] },
           ],
           handoff: { autoAssign: true, capacity: 1, rules: [{ keyword: 'refund', team: 'billing' }] },
           sessions: { inactivityTimeout: '3d', handoffTimeout: '3d', humanInactivityTimeout: '3d' },
@@ -134,6 +135,16 @@ describe('auto-assignment', () => {
 
     await post('dave', '/api/agents/me/availability', { available: true });
     await until(async () => ((await ownerOf(refund)) === 'dave' ? true : undefined));
+  });
+
+  it('fills an agent up to their own capacity when the config gives one', async () => {
+    // Dave holds the refund above; his capacity is 2 where the workspace's is 1.
+    const second = await handedOff('a human about a refund');
+    await until(async () => ((await ownerOf(second)) === 'dave' ? true : undefined));
+    const third = await handedOff('refund, a human please');
+    await harness.settle();
+    expect(await ownerOf(third)).toBeNull();
+    expect((await inbox('dave')).waiting.map((summary) => summary.sessionId)).toContain(third);
   });
 
   it('refuses an availability that is not a boolean', async () => {
