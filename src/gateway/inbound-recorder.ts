@@ -1,5 +1,6 @@
 import type { InboundArrival, SessionClient } from '../actors/session-client.ts';
 import type { Clock } from '../clock/clock.ts';
+import { isDataRefusal } from '../persistence/database.ts';
 import type { ParsedInboundMessage } from '../whatsapp/webhook-payload.ts';
 import { GroupCommit } from './group-commit.ts';
 import { InvalidPayloadError, StoreUnavailableError } from './http-errors.ts';
@@ -15,9 +16,10 @@ export interface RoutedMessage {
 export interface InboundRecorder {
   /**
    * Commits the messages (those the workspace already has are skipped) and resolves only once they are
-   * durable. Throws InvalidPayloadError, having recorded nothing, for a message that cannot be stored, and
-   * StoreUnavailableError when the database failed: then nothing was recorded or, for more messages than
-   * one insert takes, some parts were, which the redelivery that follows a 503 completes.
+   * durable. Throws InvalidPayloadError, having recorded nothing, for a message that cannot be stored (found
+   * here, or refused by the database), and StoreUnavailableError when the database failed: then nothing was
+   * recorded or, for more messages than one insert takes, some parts were, which the redelivery that follows
+   * a 503 completes (and for a refusal, the parts before the refused one stay, deduplicated on redelivery).
    */
   record(messages: readonly RoutedMessage[]): Promise<void>;
 }
@@ -55,17 +57,30 @@ export function createInboundRecorder(options: InboundRecorderOptions): InboundR
       // The gateway's clock, not the database's: staleness is judged by when the message reached us.
       const receivedAt = clock.now();
       const arrivals = messages.map((routed) => toArrival(routed, receivedAt));
+      let committed = 0;
       try {
         // More than one insert takes is committed in parts; if one fails the request is answered 503, and
         // Meta's redelivery skips the parts already stored.
-        for (let start = 0; start < arrivals.length; start += MAX_BATCH_SIZE) {
-          await commits.submit(arrivals.slice(start, start + MAX_BATCH_SIZE));
+        for (; committed < arrivals.length; committed += MAX_BATCH_SIZE) {
+          await commits.submit(arrivals.slice(committed, committed + MAX_BATCH_SIZE));
         }
       } catch (error) {
+        // Data the database refuses is refused again on every redelivery: a 503 would have Meta retry it for
+        // a week. Group commit committed the refused part alone, so none of that part was recorded.
+        if (isDataRefusal(error)) {
+          throw new InvalidPayloadError(refusalMessage(error, committed), { cause: error });
+        }
         throw new StoreUnavailableError(undefined, { cause: error });
       }
     },
   };
+}
+
+function refusalMessage(error: Error & { code: string }, committed: number): string {
+  const reason = error.message.length > 200 ? `${error.message.slice(0, 197)}...` : error.message;
+  const recorded =
+    committed === 0 ? 'nothing was recorded' : `only its first ${committed} messages were recorded`;
+  return `the database refused a message of this request (SQLSTATE ${error.code}: ${reason}); ${recorded}`;
 }
 
 /** Names a message in an error without echoing a hostile, megabyte-long id. */

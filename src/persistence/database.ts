@@ -33,6 +33,16 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   return options.url ? openPostgres(options.url, schema, options.poolSize) : openPglite(options, schema);
 }
 
+/**
+ * Whether the database refused the data rather than failed: SQLSTATE class 22 (data exception: a value out
+ * of range, a byte sequence it cannot store) or 54 (program limit exceeded: an index entry too large). The
+ * same data is refused on every retry, so it is the request's fault, not an outage.
+ */
+export function isDataRefusal(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return error instanceof Error && typeof code === 'string' && /^(?:22|54)[0-9A-Z]{3}$/.test(code);
+}
+
 /** Readiness: resolves when the database answers a query, rejects otherwise. */
 export async function checkDatabase(db: Kysely<Database>): Promise<void> {
   await sql`select 1`.execute(db);

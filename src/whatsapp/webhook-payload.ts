@@ -103,17 +103,27 @@ const UnixSeconds = z.string().regex(/^\d{1,12}$/, 'expected unix seconds as a s
 
 const secondsToMs = (seconds: string): number => Number(seconds) * 1000;
 
+/**
+ * The longest id (wamid, wa_id, phone_number_id) taken. Meta's wamids are about 60 characters and its other ids
+ * under 20; ids are indexed (the wamid dedupe is a unique index), and Postgres refuses an index entry of more
+ * than about 2,700 bytes: without a cap, one validly signed message with a longer id would fail every
+ * redelivery for a week. 256 leaves Meta room to grow its ids fourfold.
+ */
+export const MAX_ID_LENGTH = 256;
+
+const Id = z.string().max(MAX_ID_LENGTH, `longer than ${MAX_ID_LENGTH} characters: not an id Meta sends`);
+
 const Context = z.looseObject({
-  from: z.string().optional(),
-  id: z.string().optional(),
+  from: Id.optional(),
+  id: Id.optional(),
   forwarded: z.boolean().optional(),
   frequently_forwarded: z.boolean().optional(),
 });
 
 const InboundMessage = z
   .looseObject({
-    from: z.string(),
-    id: z.string(),
+    from: Id,
+    id: Id,
     timestamp: UnixSeconds,
     type: z.string(),
     context: Context.optional(),
@@ -122,10 +132,10 @@ const InboundMessage = z
   .transform((message, ctx) => ({ message, content: readMessageContent(message, ctx) }));
 
 const Status = z.looseObject({
-  id: z.string(),
+  id: Id,
   status: z.string(),
   timestamp: UnixSeconds,
-  recipient_id: z.string(),
+  recipient_id: Id,
   errors: z
     .array(
       z.looseObject({
@@ -146,7 +156,7 @@ const Contact = z.looseObject({
 });
 
 const MessagesValue = z.looseObject({
-  metadata: z.looseObject({ phone_number_id: z.string(), display_phone_number: z.string().optional() }),
+  metadata: z.looseObject({ phone_number_id: Id, display_phone_number: z.string().optional() }),
   contacts: z.array(Contact).optional(),
   messages: z.array(InboundMessage).optional(),
   statuses: z.array(Status).optional(),

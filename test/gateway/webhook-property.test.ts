@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storableText } from '../../src/gateway/storable-json.ts';
-import { type ParsedWebhook, parseWebhookPayload } from '../../src/whatsapp/webhook-payload.ts';
+import {
+  MAX_ID_LENGTH,
+  type ParsedWebhook,
+  parseWebhookPayload,
+} from '../../src/whatsapp/webhook-payload.ts';
 import { signWebhookBody } from '../../src/whatsapp/webhook-signature.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { APP_SECRET, signedFixture } from '../support/meta-webhook.ts';
@@ -211,9 +215,17 @@ const randomBody = fc
   .map((body) => ({ original: body, body }));
 
 /** Any UTF-16 code unit, lone surrogates and U+0000 included: what a JSON string can carry. */
-const anyText = fc.string({
-  unit: fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)),
-});
+const anyUnit = fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code));
+const anyText = fc.string({ unit: anyUnit });
+
+/**
+ * Ids around and far past the cap (MAX_ID_LENGTH), in any characters: past it, the index entry of a wamid of
+ * multibyte text would outgrow what Postgres takes (about 2,700 bytes) and be refused on every redelivery.
+ */
+const longText = fc
+  .integer({ min: MAX_ID_LENGTH - 16, max: 4_000 })
+  .chain((length) => fc.string({ unit: anyUnit, minLength: length, maxLength: length }));
+const longDigits = fc.integer({ min: 16, max: 4_000 }).map((length) => '9'.repeat(length));
 
 /** Well-formed webhooks with fresh ids, for known and unknown numbers: the ones that must be written whole. */
 const freshWebhook = fc
@@ -221,12 +233,14 @@ const freshWebhook = fc
     fc.record({
       phoneNumberId: fc.constantFrom(ACME_NUMBER, GLOBEX_NUMBER, UNKNOWN_NUMBER),
       from: fc.oneof(
-        { arbitrary: fc.stringMatching(/^\d{6,15}$/), weight: 9 },
+        { arbitrary: fc.stringMatching(/^\d{6,15}$/), weight: 18 },
         { arbitrary: anyText, weight: 1 },
+        { arbitrary: longDigits, weight: 1 },
       ),
       wamid: fc.oneof(
-        fc.uuid().map((id) => `wamid.${id}`),
-        anyText.map((text) => `wamid.${text}`),
+        { arbitrary: fc.uuid().map((id) => `wamid.${id}`), weight: 6 },
+        { arbitrary: anyText.map((text) => `wamid.${text}`), weight: 3 },
+        { arbitrary: longText.map((text) => `wamid.${text}`), weight: 1 },
       ),
       text: anyText,
       timestamp: fc.integer({ min: 0, max: 2_000_000_000 }),

@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HistoryEntry, SessionContext } from '../../src/machines/session.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { parseWebhookPayload } from '../../src/whatsapp/webhook-payload.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import {
   APP_SECRET,
@@ -193,6 +195,58 @@ describe('the WhatsApp webhook over HTTP', () => {
         message: expect.stringContaining('from'),
       });
       expect(await gateway.countMessages()).toBe(0);
+    });
+
+    it('answers 400 to an id longer than any Meta sends, on the webhook and the sandbox API alike', async () => {
+      // Past about 2,700 bytes Postgres refuses the (workspace, wamid) index entry: without the cap this
+      // validly signed message was a 503, and Meta would have redelivered it for a week.
+      const wamid = `wamid.${'Ω'.repeat(3_000)}`;
+      const long = await post(
+        signed(textMessagesWebhook([{ from: SHEENA, wamid, text: 'hi', sentAt: gateway.clock.now() }])),
+      );
+      expect(long.status).toBe(400);
+      expect(await long.json()).toMatchObject({
+        error: 'invalid_payload',
+        message: expect.stringContaining('messages[0].id: longer than 256 characters'),
+      });
+      const longStatus = await post(signed(statusWebhook('status-read.json', { wamid })));
+      expect(longStatus.status).toBe(400);
+
+      const simulated = await fetch(`${gateway.baseUrl}/api/workspaces/acme/sandbox/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer alice-token-0123456789' },
+        body: JSON.stringify({ from: SHEENA, message: { type: 'text', id: wamid, text: { body: 'hi' } } }),
+      });
+      expect(simulated.status).toBe(400);
+      expect(await simulated.json()).toMatchObject({
+        error: 'invalid_payload',
+        message: expect.stringContaining('message.id: longer than 256 characters'),
+      });
+      expect(await gateway.countMessages()).toBe(0);
+    });
+
+    it('answers 400, not 503, to a message the database itself refuses, and records nothing of it', async () => {
+      // Past the parser (whose cap stops this on the webhook): what the recorder does with a refusal.
+      const parsed = parseWebhookPayload(
+        textMessagesWebhook([{ from: SHEENA, wamid: 'wamid.ok', text: 'hi', sentAt: gateway.clock.now() }]),
+      ).messages[0]!;
+      const refused = gateway.engine.inbound.record([
+        {
+          workspaceId: 'acme',
+          message: { ...parsed, wamid: `wamid.${randomBytes(3_000).toString('base64')}` },
+        },
+      ]);
+      await expect(refused).rejects.toMatchObject({
+        statusCode: 400,
+        code: 'invalid_payload',
+        message: expect.stringMatching(
+          /^the database refused a message .*SQLSTATE 54000.*nothing was recorded$/,
+        ),
+      });
+      expect(await gateway.countMessages()).toBe(0);
+      // The database is fine: the next message is stored.
+      await gateway.engine.inbound.record([{ workspaceId: 'acme', message: parsed }]);
+      expect(await inboundRow('wamid.ok')).toHaveLength(1);
     });
 
     it('answers 413 in JSON to a body over 3 MB, signed or not', async () => {
