@@ -19,31 +19,6 @@ export interface FallbackSettings {
   minRelevance: number;
 }
 
-export const DEFAULT_UNSUPPORTED_TYPES: readonly string[] = [
-  'image',
-  'audio',
-  'video',
-  'document',
-  'sticker',
-  'location',
-  'contacts',
-  'order',
-  'unsupported',
-];
-
-const DEFAULT_HUMAN_REQUEST_IDS: readonly string[] = [
-  'talk_to_human',
-  'talk_to_agent',
-  'talk_to_person',
-  'Talk to a person',
-  'Talk to a human',
-  'Talk to an agent',
-  'Hablar con una persona',
-  'Hablar con un agente',
-  'Falar com uma pessoa',
-  'Falar com um atendente',
-];
-
 /**
  * Below threshold the AI falls back; from threshold up to threshold + this margin it answers, but the answer
  * counts as weak: enough weak answers in a row hand the session to a person.
@@ -58,15 +33,15 @@ export interface FallbackDecision {
   evidence: FallbackEvidence;
 }
 
-/** The workspace's settings with this module's defaults for what the configuration does not hold (yet). */
+/** The workspace's settings, with this module's own defaults for the finer points the configuration leaves out. */
 export function fallbackSettingsFor(
   workspace: WorkspaceConfig,
   overrides: Partial<FallbackSettings> = {},
 ): FallbackSettings {
   return {
     keywords: workspace.fallback.keywords,
-    unsupportedTypes: [...DEFAULT_UNSUPPORTED_TYPES],
-    humanRequestIds: [...DEFAULT_HUMAN_REQUEST_IDS],
+    unsupportedTypes: workspace.fallback.unsupportedTypes,
+    humanRequestIds: workspace.fallback.humanRequestIds,
     maxLowConfidenceTurns: workspace.fallback.maxLowConfidenceTurns,
     loopWindow: 5,
     loopMinWords: 3,
@@ -119,12 +94,21 @@ function detectHumanRequest(
   // Ids like talk_to_human normalize to "talk to human", so an id and a title compare the same way.
   const wanted = new Map(settings.humanRequestIds.map((id) => [normalizeText(id), id]));
   for (const message of unanswered) {
-    if (!BUTTON_TYPES.has(message.type) || message.text === null) continue;
-    const matched = wanted.get(normalizeText(message.text));
+    if (!BUTTON_TYPES.has(message.type)) continue;
+    // The id says what the button means whatever its title reads (titles get reworded and translated).
+    const matched = [message.replyId, message.text]
+      .filter((said) => typeof said === 'string')
+      .map((said) => wanted.get(normalizeText(said)))
+      .find((id) => id !== undefined);
     if (matched !== undefined) {
       return {
         reason: 'customer_request',
-        evidence: { rule: 'human_request_button', button: matched, wamid: message.wamid },
+        evidence: {
+          rule: 'human_request_button',
+          button: matched,
+          ...(message.replyId === undefined ? {} : { replyId: message.replyId }),
+          wamid: message.wamid,
+        },
       };
     }
   }

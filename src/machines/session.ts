@@ -43,6 +43,8 @@ export interface CustomerMessage {
   sentAt: number;
   /** Delivered long after it was sent (Meta catching up after an outage): see `answeredSinceStaleMessage`. */
   stale?: boolean;
+  /** The id of a pressed reply button or list row, or a template quick reply's payload: what the button means. */
+  replyId?: string;
 }
 
 export type HistoryEntry =

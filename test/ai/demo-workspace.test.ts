@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.ts';
+import type { BotrelicConfig } from '../../src/config/workspace-config.ts';
 import type { SessionContext } from '../../src/machines/session.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { postWebhook, signed, textMessagesWebhook } from '../support/meta-webhook.ts';
-import { metaFixture, withValueAt } from '../whatsapp/meta-fixtures.ts';
+import { type JsonPath, metaFixture, withValueAt } from '../whatsapp/meta-fixtures.ts';
 
 /**
  * The shipped demo workspace, through the whole engine: a signed webhook in, the real offline agent
@@ -11,14 +12,18 @@ import { metaFixture, withValueAt } from '../whatsapp/meta-fixtures.ts';
  * land in the sandbox outbox, never at Meta).
  */
 const DEMO_NUMBER = '106540352242922';
+const MESSAGE: JsonPath = ['entry', 0, 'changes', 0, 'value', 'messages', 0];
 
 describe('the demo workspace, offline, end to end', () => {
   let gateway: TestGateway;
+  let config: BotrelicConfig;
+  let handoffMessage: string;
   let customer = 34_600_000_000;
   let wamid = 0;
 
   beforeAll(async () => {
-    const config = await loadConfig('botrelic.yaml', {});
+    config = await loadConfig('botrelic.yaml', {});
+    handoffMessage = config.workspaces[0]!.fallback.message;
     gateway = await startTestGateway({ config, agent: 'real' });
   });
 
@@ -39,6 +44,17 @@ describe('the demo workspace, offline, end to end', () => {
     expect(response.status).toBe(200);
     await gateway.settle();
     // The offline agent answers on its own: wait for the reply or handoff to be committed.
+    await waitUntilSettled(waId);
+  }
+
+  /** A Meta fixture as this customer's message, sent now, with any other field changed by `edit`. */
+  async function sendFixture(name: string, waId: string, edit: (fixture: unknown) => unknown = (f) => f) {
+    let fixture = withValueAt(metaFixture(name), [...MESSAGE, 'from'], waId);
+    fixture = withValueAt(fixture, ['entry', 0, 'changes', 0, 'value', 'contacts', 0, 'wa_id'], waId);
+    fixture = withValueAt(fixture, [...MESSAGE, 'id'], `wamid.demo-${++wamid}`);
+    fixture = withValueAt(fixture, [...MESSAGE, 'timestamp'], String(Math.floor(gateway.clock.now() / 1000)));
+    const response = await postWebhook(gateway.baseUrl, signed(edit(fixture) as object));
+    expect(response.status).toBe(200);
     await waitUntilSettled(waId);
   }
 
@@ -101,30 +117,37 @@ describe('the demo workspace, offline, end to end', () => {
     }
   });
 
-  it('hands off on media the agent does not handle', async () => {
+  it('hands off on media the agent does not handle, and tells the customer', async () => {
     const waId = String(++customer);
-    let image = withValueAt(
-      metaFixture('image-message.json'),
-      ['entry', 0, 'changes', 0, 'value', 'messages', 0, 'from'],
-      waId,
-    );
-    image = withValueAt(image, ['entry', 0, 'changes', 0, 'value', 'contacts', 0, 'wa_id'], waId);
-    image = withValueAt(
-      image,
-      ['entry', 0, 'changes', 0, 'value', 'messages', 0, 'timestamp'],
-      String(Math.floor(gateway.clock.now() / 1000)),
-    );
-    expect((await postWebhook(gateway.baseUrl, signed(image as object))).status).toBe(200);
-    await waitUntilSettled(waId);
+    await sendFixture('image-message.json', waId);
     expect((await sessionOf(waId))!.state).toBe('fallback');
-    expect(await lastFallback(waId)).toMatchObject({ reason: 'unsupported' });
+    expect(await lastFallback(waId)).toMatchObject({ reason: 'unsupported', evidence: { type: 'image' } });
+    expect(await outbound(waId)).toEqual([{ author: 'system', body: handoffMessage }]);
   });
 
-  it('hands off when its confidence is under the workspace threshold', async () => {
+  it('hands off when its confidence is under the workspace threshold, and tells the customer', async () => {
     const waId = String(++customer);
     await say(waId, 'Do you deliver to Canada?');
     expect((await sessionOf(waId))!.state).toBe('fallback');
     expect(await lastFallback(waId)).toMatchObject({ reason: 'low_confidence' });
+    expect(await outbound(waId)).toEqual([{ author: 'system', body: handoffMessage }]);
+  });
+
+  it('hands off on a "talk to a person" button known by its id, whatever its title says', async () => {
+    expect(config.workspaces[0]!.fallback.humanRequestIds).toContain('talk_to_human');
+    const waId = String(++customer);
+    await sendFixture('interactive-button-reply.json', waId, (fixture) =>
+      withValueAt(fixture, [...MESSAGE, 'interactive', 'button_reply'], {
+        id: 'talk_to_human',
+        title: 'Necesito ayuda 🙋',
+      }),
+    );
+    expect((await sessionOf(waId))!.state).toBe('fallback');
+    expect(await lastFallback(waId)).toMatchObject({
+      reason: 'customer_request',
+      evidence: { rule: 'human_request_button', button: 'talk_to_human', replyId: 'talk_to_human' },
+    });
+    expect(await outbound(waId)).toEqual([{ author: 'system', body: handoffMessage }]);
   });
 
   it('hands off when the customer repeats a question it already answered', async () => {

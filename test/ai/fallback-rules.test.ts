@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   type AnswerAssessment,
-  DEFAULT_UNSUPPORTED_TYPES,
   detectFallbackAfterAnswer,
   detectFallbackBeforeAnswer,
   type FallbackSettings,
@@ -9,6 +8,7 @@ import {
   isWeakAnswer,
   normalizeText,
 } from '../../src/ai/fallback-rules.ts';
+import { DEFAULT_UNSUPPORTED_TYPES } from '../../src/config/workspace-config.ts';
 import type { KnowledgeHit } from '../../src/knowledge/knowledge-search.ts';
 import type { CustomerMessage, HistoryEntry } from '../../src/machines/session.ts';
 import { testConfig } from '../support/test-config.ts';
@@ -203,6 +203,40 @@ describe('"talk to a person" buttons', () => {
     expect(beforeAnswer([message('Talk to a person', 'interactive')], { settings: own })).toMatchObject({
       reason: 'keyword',
     });
+  });
+
+  it.each<[string, string, string | null]>([
+    ['interactive', 'talk_to_human', 'Need help?'],
+    ['interactive', 'TALK_TO_AGENT', 'Ayuda'],
+    ['button', 'talk_to_person', 'Something else'],
+    ['interactive', 'talk_to_human', null],
+  ])('a %s reply with id %j matches whatever its title (%j)', (type, replyId, title) => {
+    const pressed = { ...message(title, type), replyId };
+    expect(beforeAnswer([pressed], { settings: settings({ keywords: [] }) })).toEqual({
+      reason: 'customer_request',
+      evidence: {
+        rule: 'human_request_button',
+        button: replyId.toLowerCase(),
+        replyId,
+        wamid: pressed.wamid,
+      },
+    });
+  });
+
+  it('an id that means something else leaves the title to decide', () => {
+    const own = settings({ keywords: [] });
+    const track = { ...message('Track my order', 'interactive'), replyId: 'track_order' };
+    expect(beforeAnswer([track], { settings: own })).toBeNull();
+    const titled = { ...message('Talk to a person', 'interactive'), replyId: 'menu_7' };
+    expect(beforeAnswer([titled], { settings: own })).toMatchObject({
+      reason: 'customer_request',
+      evidence: { button: 'Talk to a person', replyId: 'menu_7' },
+    });
+  });
+
+  it('an id in a text message is not a button', () => {
+    const typed = { ...message('hello'), replyId: 'talk_to_human' };
+    expect(beforeAnswer([typed], { settings: settings({ keywords: [] }) })).toBeNull();
   });
 
   it('wins over everything else in the burst', () => {
@@ -412,13 +446,21 @@ describe('isWeakAnswer', () => {
 });
 
 describe('fallbackSettingsFor', () => {
-  it('takes the workspace keywords and turn limit, with defaults for the rest', () => {
+  it('takes the workspace keywords, types, button ids and turn limit, with defaults for the rest', () => {
     const workspace = testConfig().workspaces[0]!;
     const derived = fallbackSettingsFor(workspace);
     expect(derived.keywords).toEqual(['human']);
     expect(derived.maxLowConfidenceTurns).toBe(2);
     expect(derived.unsupportedTypes).toEqual(DEFAULT_UNSUPPORTED_TYPES);
     expect(derived.humanRequestIds).toContain('talk_to_human');
+    const configured = {
+      ...workspace,
+      fallback: { ...workspace.fallback, unsupportedTypes: ['sticker'], humanRequestIds: ['call_me'] },
+    };
+    expect(fallbackSettingsFor(configured)).toMatchObject({
+      unsupportedTypes: ['sticker'],
+      humanRequestIds: ['call_me'],
+    });
   });
 
   it('accepts overrides', () => {
