@@ -125,9 +125,11 @@ export class Traffic {
       const { min, max } = this.#options.thinkMs;
       customer.thinksUntil = reply.at + min + this.#options.random() * (max - min);
       this.stats.firstReply.add(reply.at - customer.burstDueAt);
-      if (reply.text === customer.number.handoffMessage) customer.state = 'handed_off';
-      else if (customer.pendingAcks === 0) customer.state = 'idle';
+      if (customer.pendingAcks === 0) customer.state = 'idle';
     }
+    // Handed to a person (possibly by the second reply to a burst): the AI stays silent from now on, so the
+    // customer writes no more in this run.
+    if (reply.text === customer.number.handoffMessage) customer.state = 'handed_off';
     this.#maybeSendStatuses(customer, reply.wamid);
   }
 
