@@ -35,6 +35,12 @@ export const sessionSummary = z.object({
   updatedAt: ms,
 });
 
+const teamQueue = z.object({
+  teamId: z.string().nullable().describe('null for sessions routed to no team (a workspace without teams)'),
+  own: z.boolean().describe("one of the calling agent's teams (or no team)"),
+  waiting: z.array(sessionSummary).describe('waiting for a person, oldest first'),
+});
+
 export const inboxView = z.object({
   agent: z.object({
     agentId: z.string(),
@@ -44,7 +50,12 @@ export const inboxView = z.object({
   }),
   now: ms,
   lastEventId: z.string().describe('resume the event stream after this id (Last-Event-ID) to miss nothing'),
-  waiting: z.array(sessionSummary).describe('waiting for a person, oldest first'),
+  queues: z
+    .array(teamQueue)
+    .describe(
+      "sessions waiting for a person, by team: the calling agent's teams first (listed even when empty), then " +
+        'sessions of no team, then the other teams with sessions waiting (by team id), so anyone can help out',
+    ),
   mine: z.array(sessionSummary).describe('assigned to the calling agent'),
   others: z.array(sessionSummary).describe('assigned to other agents'),
 });
@@ -136,6 +147,7 @@ export const templateBody = z.strictObject({
 
 export type SessionSummary = z.output<typeof sessionSummary>;
 export type InboxView = z.output<typeof inboxView>;
+export type TeamQueue = z.output<typeof teamQueue>;
 export type SessionView = z.output<typeof sessionView>;
 export type Decision = z.output<typeof decision>;
 export type HandoffStep = z.output<typeof handoffStep>;

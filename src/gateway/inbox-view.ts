@@ -3,6 +3,7 @@ import { type HistoryEntry, SERVICE_WINDOW_MS, type SessionContext } from '../ma
 import type { InboxSession, StoredSessionEvent, TranscriptMessage } from '../persistence/inbox-queries.ts';
 import type { Decision, HandoffStep, InboxView, SessionSummary, SessionView } from './agent-api-schemas.ts';
 import type { AuthenticatedAgent } from './agent-auth.ts';
+import { teamQueues } from './team-queues.ts';
 
 /** When WhatsApp stops taking free-form replies: 24 hours after the customer's last message. */
 export function serviceWindowEnd(context: SessionContext): number | null {
@@ -28,7 +29,7 @@ export function summarize(session: InboxSession, now: number): SessionSummary {
   };
 }
 
-/** Waiting (oldest first), mine and others': the three lists an agent works from. */
+/** The team queues (oldest first in each), mine and others': what an agent works from. */
 export function buildInbox(
   sessions: InboxSession[],
   agent: AuthenticatedAgent & { available: boolean },
@@ -41,9 +42,12 @@ export function buildInbox(
     agent: { agentId: agent.agentId, name: agent.name, teamIds: agent.teamIds, available: agent.available },
     now,
     lastEventId,
-    waiting: summaries
-      .filter((summary) => summary.state === 'fallback')
-      .sort((a, b) => (a.handoff?.requestedAt ?? 0) - (b.handoff?.requestedAt ?? 0)),
+    queues: teamQueues(
+      summaries
+        .filter((summary) => summary.state === 'fallback')
+        .sort((a, b) => (a.handoff?.requestedAt ?? 0) - (b.handoff?.requestedAt ?? 0)),
+      agent.teamIds,
+    ),
     mine: summaries.filter((summary) => summary.state === 'human' && owner(summary) === agent.agentId),
     others: summaries.filter((summary) => summary.state === 'human' && owner(summary) !== agent.agentId),
   };

@@ -80,6 +80,8 @@ async function call(token: string | null, method: 'GET' | 'POST', url: string, b
 }
 
 const inbox = async (token: string) => (await call(token, 'GET', '/api/inbox')).body as InboxView;
+/** Every waiting session of the inbox, whichever team's queue it is in. */
+const waitingIn = (view: InboxView) => view.queues.flatMap((queue) => queue.waiting);
 const view = async (token: string, sessionId: string) =>
   (await call(token, 'GET', `/api/sessions/${sessionId}`)).body as SessionView;
 
@@ -99,7 +101,7 @@ async function waitingSession(text = 'I want to talk to a human', workspace: 'ac
   await harness.agent.fallback('keyword');
   const token = workspace === 'acme' ? ALICE : BOB;
   const session = await until(
-    async () => (await inbox(token)).waiting.find((summary) => summary.customer.waId === waId),
+    async () => waitingIn(await inbox(token)).find((summary) => summary.customer.waId === waId),
     `a waiting session for ${waId}`,
   );
   return { waId, sessionId: session.sessionId };
@@ -131,15 +133,15 @@ describe('GET /api/inbox', () => {
     await harness.advance(30_000);
 
     const view = await inbox(ALICE);
-    const waitingIds = view.waiting.map((summary) => summary.sessionId);
+    const waitingIds = waitingIn(view).map((summary) => summary.sessionId);
     expect(waitingIds.indexOf(first.sessionId)).toBeLessThan(waitingIds.indexOf(second.sessionId));
-    const oldest = view.waiting.find((summary) => summary.sessionId === first.sessionId)!;
+    const oldest = waitingIn(view).find((summary) => summary.sessionId === first.sessionId)!;
     expect(oldest.handoff).toMatchObject({ reason: 'keyword', teamId: 'support', agentId: null });
     expect(oldest.waitingMs).toBe(90_000);
     expect(oldest.lastMessage).toBe('I want to talk to a human');
     expect(view.others.map((summary) => summary.sessionId)).toContain(taken.sessionId);
     expect(view.mine.map((summary) => summary.sessionId)).not.toContain(taken.sessionId);
-    expect(view.waiting.map((summary) => summary.sessionId)).not.toContain(taken.sessionId);
+    expect(waitingIds).not.toContain(taken.sessionId);
     expect((await inbox(CAROL)).mine.map((summary) => summary.sessionId)).toContain(taken.sessionId);
     expect(view.agent).toEqual({ agentId: 'alice', name: 'Alice', teamIds: ['support'], available: false });
     expect(Number(view.lastEventId)).toBeGreaterThan(0);
@@ -148,11 +150,27 @@ describe('GET /api/inbox', () => {
   it("queues a fallback for the team its routing rule names, others for the workspace's first team", async () => {
     const refund = await waitingSession('I need a human about my refund');
     const other = await waitingSession('a human please');
-    const waiting = (await inbox(DAVE)).waiting;
-    expect(waiting.find((summary) => summary.sessionId === refund.sessionId)?.handoff?.teamId).toBe(
-      'billing',
-    );
-    expect(waiting.find((summary) => summary.sessionId === other.sessionId)?.handoff?.teamId).toBe('support');
+    const queued = (view: InboxView) =>
+      view.queues.map((queue) => ({
+        teamId: queue.teamId,
+        own: queue.own,
+        sessions: queue.waiting
+          .map((summary) => summary.sessionId)
+          .filter((id) => id === refund.sessionId || id === other.sessionId),
+      }));
+    // Each agent's own team comes first; the other team's queue is there too, apart, to help out.
+    expect(queued(await inbox(DAVE))).toEqual([
+      { teamId: 'billing', own: true, sessions: [refund.sessionId] },
+      { teamId: 'support', own: false, sessions: [other.sessionId] },
+    ]);
+    expect(queued(await inbox(ALICE))).toEqual([
+      { teamId: 'support', own: true, sessions: [other.sessionId] },
+      { teamId: 'billing', own: false, sessions: [refund.sessionId] },
+    ]);
+    // Anyone may still take a session of another team's queue over.
+    expect((await call(DAVE, 'POST', `/api/sessions/${other.sessionId}/takeover`)).status).toBe(200);
+    await call(DAVE, 'POST', `/api/sessions/${other.sessionId}/close`);
+    await call(DAVE, 'POST', `/api/sessions/${refund.sessionId}/close`);
   });
 });
 
@@ -165,7 +183,7 @@ describe('GET /api/sessions/:sessionId', () => {
     await harness.customerSays('acme', ACME_NUMBER, waId, 'human please');
     await harness.agent.fallback('keyword');
     const { sessionId } = await until(
-      async () => (await inbox(ALICE)).waiting.find((summary) => summary.customer.waId === waId),
+      async () => waitingIn(await inbox(ALICE)).find((summary) => summary.customer.waId === waId),
       'the session to wait',
     );
     expect((await call(ALICE, 'POST', `/api/sessions/${sessionId}/takeover`)).status).toBe(200);
@@ -434,7 +452,8 @@ describe('workspace isolation', () => {
     expect((await view(ALICE, sessionId)).session.state).toBe('fallback');
     const globex = await inbox(BOB);
     const acme = await inbox(ALICE);
-    const ids = (view: InboxView) => [...view.waiting, ...view.mine, ...view.others].map((s) => s.sessionId);
+    const ids = (view: InboxView) =>
+      [...waitingIn(view), ...view.mine, ...view.others].map((s) => s.sessionId);
     expect(ids(acme)).toContain(sessionId);
     expect(ids(globex).filter((id) => ids(acme).includes(id))).toEqual([]);
   });

@@ -63,6 +63,10 @@ describe('auto-assignment', () => {
     return { status: response.statusCode, body: response.json() };
   }
 
+  /** Every waiting session of the inbox, whichever team's queue it is in. */
+  const waitingIds = (view: InboxView) =>
+    view.queues.flatMap((queue) => queue.waiting.map((summary) => summary.sessionId));
+
   async function inbox(agent: keyof typeof TOKENS): Promise<InboxView> {
     const response = await harness.engine.app.inject({
       url: '/api/inbox',
@@ -103,12 +107,12 @@ describe('auto-assignment', () => {
   it('leaves sessions waiting while nobody is available', async () => {
     const sessionId = await handedOff('a human please');
     await harness.settle();
-    expect((await inbox('alice')).waiting.map((summary) => summary.sessionId)).toContain(sessionId);
+    expect(waitingIds(await inbox('alice'))).toContain(sessionId);
     expect((await inbox('alice')).agent.available).toBe(false);
   });
 
   it("hands a team's queue round-robin to its available agents, up to their capacity", async () => {
-    const waitingBefore = (await inbox('alice')).waiting.map((summary) => summary.sessionId);
+    const waitingBefore = waitingIds(await inbox('alice'));
     expect(await post('alice', '/api/agents/me/availability', { available: true })).toEqual({
       status: 200,
       body: { agentId: 'alice', available: true },
@@ -125,13 +129,13 @@ describe('auto-assignment', () => {
     const third = await handedOff('human');
     const refund = await handedOff('a human for my refund');
     await harness.settle();
-    const waiting = (await inbox('alice')).waiting.map((summary) => summary.sessionId);
+    const waiting = waitingIds(await inbox('alice'));
     expect(waiting).toEqual(expect.arrayContaining([third, refund]));
 
     // Alice closes hers: her capacity frees up and the oldest waiting support session comes to her.
     expect((await post('alice', `/api/sessions/${waitingBefore[0]}/close`)).status).toBe(200);
     await until(async () => ((await ownerOf(third)) === 'alice' ? true : undefined));
-    expect((await inbox('alice')).waiting.map((summary) => summary.sessionId)).toEqual([refund]);
+    expect(waitingIds(await inbox('alice'))).toEqual([refund]);
 
     await post('dave', '/api/agents/me/availability', { available: true });
     await until(async () => ((await ownerOf(refund)) === 'dave' ? true : undefined));
@@ -144,7 +148,7 @@ describe('auto-assignment', () => {
     const third = await handedOff('refund, a human please');
     await harness.settle();
     expect(await ownerOf(third)).toBeNull();
-    expect((await inbox('dave')).waiting.map((summary) => summary.sessionId)).toContain(third);
+    expect(waitingIds(await inbox('dave'))).toContain(third);
   });
 
   it('refuses an availability that is not a boolean', async () => {

@@ -52,7 +52,11 @@ describe.skipIf(!available && process.env.CI !== 'true')(`the inbox page in Chro
           name: 'Acme Store',
           phoneNumbers: [{ phoneNumberId: ACME_NUMBER, mode: 'production', accessToken: ACCESS_TOKEN }],
           fallback: { keywords: ['human', 'person'], message: 'Let me connect you with our team.' },
-          humanTeams: [{ id: 'support', agents: [{ id: 'alice', name: 'Alice', token: AGENT_TOKEN }] }],
+          humanTeams: [
+            { id: 'support', agents: [{ id: 'alice', name: 'Alice', token: AGENT_TOKEN }] },
+            { id: 'billing', agents: [{ id: 'dave', name: 'Dave', token: 'dave-token-01234567890' }] },
+          ],
+          handoff: { rules: [{ keyword: 'refund', team: 'billing' }] },
         },
       ],
     });
@@ -87,9 +91,9 @@ describe.skipIf(!available && process.env.CI !== 'true')(`the inbox page in Chro
     await graph?.close();
   });
 
-  async function customerWrites(text: string) {
+  async function customerWrites(text: string, from = CUSTOMER) {
     const webhook = textMessagesWebhook([
-      { from: CUSTOMER, wamid: `wamid.browser${++wamid}`, text, sentAt: harness.clock.now() },
+      { from, wamid: `wamid.browser${++wamid}`, text, sentAt: harness.clock.now() },
     ]);
     const response = await postWebhook(baseUrl, signed(webhook));
     expect(response.status).toBe(200);
@@ -103,9 +107,20 @@ describe.skipIf(!available && process.env.CI !== 'true')(`the inbox page in Chro
     // A reload would lose this.
     await page.evaluate('window.notReloaded = true');
 
+    // Billing's queue is another team's for Alice: shown, but apart from her own.
+    await customerWrites('I need a human for my refund', '4915199999999');
+    const billing = page.locator('#waiting-billing-title + ul [data-session-id]');
+    await billing.first().waitFor();
+    expect(await page.locator('#waiting-billing-title').textContent()).toMatch(/^Other team · billing/);
+    expect(await page.locator('#waiting-support-title').textContent()).toMatch(/^Waiting · support\s*0/);
+
     await customerWrites('I want to talk to a human about my order');
-    const waiting = page.locator('#waiting-title + ul [data-session-id]');
+    const waiting = page.locator('#waiting-support-title + ul [data-session-id]');
     await waiting.first().waitFor();
+    expect(await billing.count()).toBe(1);
+    // Alice's own team's queue comes before the lists of taken sessions; other teams' after them.
+    const titles = await page.locator('.lists h2').evaluateAll((nodes) => nodes.map((node) => node.id));
+    expect(titles).toEqual(['waiting-support-title', 'mine-title', 'others-title', 'waiting-billing-title']);
     expect(await waiting.first().textContent()).toContain('asked for a person');
     await waiting.first().click();
     await page.locator('.handoff-reason').getByText('Handed off: asked for a person').waitFor();

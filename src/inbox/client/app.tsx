@@ -1,4 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import type { TeamQueue } from '../../gateway/agent-api-schemas.ts';
+import { teamQueues } from '../../gateway/team-queues.ts';
 import { Conversation } from './conversation.tsx';
 import type { InboxController } from './inbox-controller.ts';
 import type { Connection, InboxStore } from './inbox-store.ts';
@@ -10,6 +12,9 @@ const CONNECTION: Record<Connection, string> = {
   connecting: 'Connecting…',
   live: 'Live',
 };
+
+/** The element id of a queue's list: `waiting-<team>`, or `waiting` for sessions of no team. */
+const queueId = (queue: TeamQueue) => (queue.teamId === null ? 'waiting' : `waiting-${queue.teamId}`);
 
 function SignIn({
   controller,
@@ -59,6 +64,12 @@ export function App({ store, controller }: { store: InboxStore; controller: Inbo
     return <SignIn controller={controller} problem={inbox.problem} busy={inbox.token !== null} />;
   }
   const select = (sessionId: string) => void controller.select(sessionId);
+  const queues = teamQueues(inbox.waiting, inbox.agent.teamIds);
+  // An agent of no team with nobody waiting still sees where waiting sessions would appear.
+  const ownQueues = queues.some((queue) => queue.own)
+    ? queues.filter((queue) => queue.own)
+    : [{ teamId: null, own: true, waiting: [] } satisfies TeamQueue];
+  const otherQueues = queues.filter((queue) => !queue.own);
   return (
     <div class="inbox">
       <header class="top">
@@ -85,15 +96,18 @@ export function App({ store, controller }: { store: InboxStore; controller: Inbo
         </p>
       ) : null}
       <nav class="lists" aria-label="Sessions">
-        <SessionList
-          id="waiting"
-          title="Waiting"
-          sessions={inbox.waiting}
-          selectedId={inbox.selectedId}
-          now={now}
-          empty="Nobody is waiting."
-          onSelect={select}
-        />
+        {ownQueues.map((queue) => (
+          <SessionList
+            key={queue.teamId}
+            id={queueId(queue)}
+            title={queue.teamId === null ? 'Waiting' : `Waiting · ${queue.teamId}`}
+            sessions={queue.waiting}
+            selectedId={inbox.selectedId}
+            now={now}
+            empty="Nobody is waiting."
+            onSelect={select}
+          />
+        ))}
         <SessionList
           id="mine"
           title="Mine"
@@ -112,6 +126,18 @@ export function App({ store, controller }: { store: InboxStore; controller: Inbo
           empty="None."
           onSelect={select}
         />
+        {otherQueues.map((queue) => (
+          <SessionList
+            key={queue.teamId}
+            id={queueId(queue)}
+            title={`Other team · ${queue.teamId}`}
+            sessions={queue.waiting}
+            selectedId={inbox.selectedId}
+            now={now}
+            empty="Nobody is waiting."
+            onSelect={select}
+          />
+        ))}
       </nav>
       <main class="detail">
         {inbox.selected ? (

@@ -7,6 +7,7 @@ export type Connection = 'offline' | 'connecting' | 'live';
 export interface InboxContext {
   token: string | null;
   agent: InboxView['agent'] | null;
+  /** Every waiting session, oldest first, whatever its team: the page groups them into team queues. */
   waiting: SessionSummary[];
   mine: SessionSummary[];
   others: SessionSummary[];
@@ -98,7 +99,7 @@ export function createInboxStore() {
         ...context,
         clockOffsetMs: event.clockOffsetMs,
         agent: event.inbox.agent,
-        waiting: event.inbox.waiting,
+        waiting: event.inbox.queues.flatMap((queue) => queue.waiting).sort(byRequest),
         mine: event.inbox.mine,
         others: event.inbox.others,
         lastEventId: event.inbox.lastEventId,
