@@ -7,7 +7,15 @@ import { ACME_NUMBER, testConfig } from '../support/test-config.ts';
 
 const ALICE = 'alice-token-0123456789';
 const MINUTE = 60_000;
-const WAIT_TEXT = testConfig().workspaces[0]!.sessions.handoffTimeoutMessage;
+/** Nothing like the default text, so only the workspace's setting can have produced it. */
+const WAIT_TEXT =
+  'Acme here: all our people are with other customers. Keep this chat open, one of them is coming.';
+
+function handoffConfig(onHandoffTimeout: 'keep_waiting' | 'close') {
+  const config = testConfig({ onHandoffTimeout });
+  config.workspaces[0]!.sessions.handoffTimeoutMessage = WAIT_TEXT;
+  return config;
+}
 
 /** Nobody takes the session, or the agent goes quiet: the workspace's timeouts, through the whole engine. */
 describe.each(['keep_waiting', 'close'] as const)(
@@ -24,7 +32,7 @@ describe.each(['keep_waiting', 'close'] as const)(
       harness = await startTestEngine({
         database,
         transport: transport.transport,
-        config: testConfig({ onHandoffTimeout }),
+        config: handoffConfig(onHandoffTimeout),
       });
     });
 
@@ -73,11 +81,19 @@ describe.each(['keep_waiting', 'close'] as const)(
     it('tells the customer the configured text when nobody takes the session within handoffTimeout', async () => {
       const sessionId = await waitingSession();
       await harness.advance(15 * MINUTE - 1);
-      expect(systemTexts(await view(sessionId))).not.toContain(WAIT_TEXT);
+      expect(systemTexts(await view(sessionId))).toEqual(['Let me connect you with our team.']);
 
       await harness.advance(1);
       const session = await view(sessionId);
-      expect(systemTexts(session)).toContain(WAIT_TEXT);
+      expect(systemTexts(session)).toEqual(['Let me connect you with our team.', WAIT_TEXT]);
+      // What goes to WhatsApp is the configured text, word for word.
+      const sent = await database.db
+        .selectFrom('outbox')
+        .select('payload')
+        .where('session_id', '=', sessionId)
+        .orderBy('id', 'desc')
+        .executeTakeFirstOrThrow();
+      expect(sent.payload).toEqual({ type: 'text', text: { body: WAIT_TEXT } });
       if (onHandoffTimeout === 'keep_waiting') {
         expect(session.session.state).toBe('fallback');
         expect(session.session.handoff?.customerNotifiedAt).toBe(harness.clock.now());
