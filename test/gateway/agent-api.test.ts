@@ -442,6 +442,7 @@ describe('workspace isolation', () => {
       ['GET', `/api/sessions/${sessionId}`],
       ['POST', `/api/sessions/${sessionId}/takeover`],
       ['POST', `/api/sessions/${sessionId}/messages`, { text: 'hi' }],
+      ['POST', `/api/sessions/${sessionId}/templates`, { name: 'order_update', language: 'en_US' }],
       ['POST', `/api/sessions/${sessionId}/release`],
       ['POST', `/api/sessions/${sessionId}/close`],
     ];
