@@ -44,7 +44,10 @@ export interface InboxQueries {
   findSession(workspaceId: string, sessionId: string): Promise<InboxSession | undefined>;
   /** The session's messages in conversation order, with delivery statuses. */
   listTranscript(workspaceId: string, sessionId: string): Promise<TranscriptMessage[]>;
-  /** Every committed change of one session, oldest first. */
+  /**
+   * The committed changes of one session, oldest first: all of them, or for a very long session the newest
+   * SESSION_EVENTS_LIMIT, so its latest decisions and handoffs are the ones shown.
+   */
   listSessionEvents(workspaceId: string, sessionId: string): Promise<StoredSessionEvent[]>;
   /** The workspace's session events after `afterId`, in id order (which is commit order per workspace). */
   listEventsAfter(workspaceId: string, afterId: string, limit: number): Promise<StoredSessionEvent[]>;
@@ -60,7 +63,8 @@ export interface InboxQueries {
 }
 
 const HANDOFF_STATES = ['fallback', 'human'];
-const SESSION_EVENTS_LIMIT = 5_000;
+/** How many of a session's changes the session view reads at most. */
+export const SESSION_EVENTS_LIMIT = 5_000;
 
 export function createInboxQueries(db: Kysely<Database>): InboxQueries {
   return {
@@ -117,10 +121,10 @@ export function createInboxQueries(db: Kysely<Database>): InboxQueries {
         .select(['id', 'session_id', 'payload'])
         .where('workspace_id', '=', workspaceId)
         .where('session_id', '=', sessionId)
-        .orderBy('id')
+        .orderBy('id', 'desc')
         .limit(SESSION_EVENTS_LIMIT)
         .execute();
-      return rows.map(toStoredEvent);
+      return rows.reverse().map(toStoredEvent);
     },
 
     async listEventsAfter(workspaceId, afterId, limit) {
