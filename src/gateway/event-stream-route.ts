@@ -24,7 +24,8 @@ export const eventStreamRoute: FastifyPluginAsync<LiveEventsOptions> = async (ap
         description:
           'Events: session.waiting, session.assigned, session.status, session.message, session.updated; each ' +
           'with `id:` (a session event id) and JSON data. Reconnect with `Last-Event-ID` to get every missed ' +
-          'event, in order, once. `ready` says the stream is live; `resync` says reload the inbox (too far behind).',
+          'event, in order, once. `ready` says the stream is live; `resync` says reload the inbox (too far ' +
+          'behind); both carry the id to resume from.',
         tags: ['inbox'],
         security: [{ agentToken: [] }],
         headers: {

@@ -120,7 +120,12 @@ export class WorkspaceEventStream {
     this.#cursor = event.id;
   }
 
-  #send(type: string, data: unknown): void {
-    this.#write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+  /**
+   * `ready` and `resync` carry the cursor as their id: a client that drops before the next session event then
+   * resumes from where this stream started, instead of from an id that a resync skipped (another resync on
+   * every reconnect) or from no id at all (losing what was committed while it was away).
+   */
+  #send(type: 'ready' | 'resync', data: unknown): void {
+    this.#write(`id: ${this.#cursor}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 }

@@ -176,6 +176,21 @@ describe('WorkspaceEventStream', () => {
     expect(events.map((event) => event.event)).toEqual(['resync', 'ready']);
     const latest = await queries.latestEventId('acme');
     expect(JSON.parse(events[1]!.data)).toEqual({ lastEventId: latest });
+    // The resync's id is where the client resumes: a reconnect from it replays nothing and resyncs no more.
+    expect(events.map((event) => event.lastEventId)).toEqual([latest, latest]);
+    stream.close();
+    const again = openStream({ replayLimit: 2 });
+    await again.stream.open(events[0]!.lastEventId);
+    expect(again.events.map((event) => event.event)).toEqual(['ready']);
+    again.stream.close();
+  });
+
+  it('gives ready the id of where the stream starts, so a quiet client that drops misses nothing', async () => {
+    const { stream, events } = openStream();
+    await stream.open(undefined);
+    expect(events.map((event) => [event.event, event.lastEventId])).toEqual([
+      ['ready', await queries.latestEventId('acme')],
+    ]);
     stream.close();
   });
 
