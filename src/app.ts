@@ -10,6 +10,7 @@ import { PARTITION_COUNT } from './actors/session-key.ts';
 import { SessionRouter } from './actors/session-router.ts';
 import { sessionSettingsFor } from './actors/session-settings.ts';
 import { Sweeper } from './actors/sweeper.ts';
+import { createAiMetrics } from './ai/ai-metrics.ts';
 import { createReplyAgent } from './ai/create-reply-agent.ts';
 import type { ReplyAgent } from './ai/reply-agent.ts';
 import { type Clock, systemClock } from './clock/clock.ts';
@@ -89,11 +90,13 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   await syncWorkspaces(database.db, config);
   const knowledge = withSearchCache(createKnowledgeBase(database.db), { now: () => clock.now() });
   await ingestConfiguredKnowledge(knowledge, config, logger);
-  const replyAgent = options.replyAgent ?? createReplyAgent(env, { knowledge, config }).agent;
-  const transport = options.transport ?? (await openTransport(env, logger));
-  const store = createSessionStore(database.db);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'botrelic_' });
+  const replyAgent =
+    options.replyAgent ??
+    createReplyAgent(env, { knowledge, config, metrics: createAiMetrics(registry) }).agent;
+  const transport = options.transport ?? (await openTransport(env, logger));
+  const store = createSessionStore(database.db);
   const workspaces = new Map(
     config.workspaces.map((workspace) => [workspace.id, sessionSettingsFor(workspace)]),
   );

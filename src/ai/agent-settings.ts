@@ -9,6 +9,8 @@ export interface AgentSettings {
   confidenceThreshold: number;
   /** The language to answer in when the customer's own is unclear. */
   language: string;
+  /** Tokens one answer may use over all its model calls (the Anthropic agent's budget). */
+  maxTokensPerReply: number;
   fallback: FallbackSettings;
 }
 
@@ -21,6 +23,7 @@ export function agentSettingsFor(
     model: workspace.agent.model,
     confidenceThreshold: workspace.agent.confidenceThreshold,
     language: workspace.agent.language,
+    maxTokensPerReply: workspace.agent.maxTokensPerReply,
     fallback: fallbackSettingsFor(workspace, fallbackOverrides),
   };
 }

@@ -9,6 +9,7 @@ import type {
 import type { KnowledgeHit, KnowledgeSearch } from '../knowledge/knowledge-search.ts';
 import type { ReplyRequest } from '../machines/session.ts';
 import type { AgentSettings } from './agent-settings.ts';
+import type { AiMetrics } from './ai-metrics.ts';
 import {
   ANSWER_TOOL,
   ANSWER_TOOLS,
@@ -22,12 +23,15 @@ import {
 import { conversationTurns } from './conversation-turns.ts';
 import { detectFallbackAfterAnswer, detectFallbackBeforeAnswer, isWeakAnswer } from './fallback-rules.ts';
 import type { ReplyAgent, ReplyOutcome } from './reply-agent.ts';
+import { addUsage, noUsage, type TokenUsage, tokensOf, usageOf } from './token-usage.ts';
 
 export interface AnthropicAgentOptions {
   client: Anthropic;
   knowledge: KnowledgeSearch;
   settingsFor(workspaceId: string): AgentSettings;
-  /** Output tokens per model call. */
+  /** Token counts by model and kind; none by default. */
+  metrics?: AiMetrics;
+  /** Output tokens per model call, at most: the workspace's `maxTokensPerReply` bounds the whole answer. */
   maxTokens?: number;
   /** Per HTTP attempt; the session's own AI timeout (through the AbortSignal) bounds the whole turn. */
   timeoutMs?: number;
@@ -39,7 +43,15 @@ export interface AnthropicAgentOptions {
 }
 
 /** A failure of the turn that is not an API error: the model broke the protocol, or the turn was aborted. */
-class TurnError extends Error {}
+class TurnError extends Error {
+  constructor(
+    message: string,
+    /** The evidence's rule when it says more than `ai_error`. */
+    readonly rule = 'ai_error',
+  ) {
+    super(message);
+  }
+}
 
 /** Runs `work`, but gives up as soon as the turn is aborted: a slow knowledge search must not hold it. */
 function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -53,12 +65,18 @@ function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 
 const API_KEY_PATTERN = /sk-ant-[\w-]+/g;
 
+/** The turn's token usage in a decision's evidence, once a model call has been made. */
+const withUsage = (evidence: Record<string, unknown>, usage: TokenUsage): Record<string, unknown> =>
+  usage.calls === 0 ? evidence : { ...evidence, usage };
+
 /** What a person needs to see about a failure, with any credential cut out of the message. */
 function errorEvidence(error: unknown, apiKey: string | null): Record<string, unknown> {
   const raw = error instanceof Error ? error.message : String(error);
   let message = raw.replace(API_KEY_PATTERN, '[redacted]');
   if (apiKey) message = message.replaceAll(apiKey, '[redacted]');
-  if (!(error instanceof APIError)) return { rule: 'ai_error', error: message };
+  if (!(error instanceof APIError)) {
+    return { rule: error instanceof TurnError ? error.rule : 'ai_error', error: message };
+  }
   return {
     rule: 'ai_error',
     error: message,
@@ -87,27 +105,41 @@ function parseAnswer(call: ToolUseBlock): AnswerInput {
   return parsed.data;
 }
 
-/** The AI agent on Anthropic's Messages API. Answers only from the workspace's knowledge base; never throws. */
+/**
+ * The AI agent on Anthropic's Messages API. Answers only from the workspace's knowledge base; never throws.
+ * One answer may take several model calls (follow-up searches, then the answer), each sending the conversation
+ * again: their usage is summed against the workspace's `maxTokensPerReply`, and recorded in the decision's
+ * evidence and the token metrics.
+ */
 export function createAnthropicAgent(options: AnthropicAgentOptions): ReplyAgent {
-  const { client, knowledge, settingsFor } = options;
+  const { client, knowledge, settingsFor, metrics } = options;
   const maxTokens = options.maxTokens ?? 1024;
   const timeoutMs = options.timeoutMs ?? 20_000;
   const maxRetries = options.maxRetries ?? 2;
   const maxSearches = options.maxSearches ?? 3;
   const passagesPerSearch = options.passagesPerSearch ?? 5;
 
-  function decide(answer: AnswerInput, request: ReplyRequest, settings: AgentSettings, hits: KnowledgeHit[]) {
+  function decide(
+    answer: AnswerInput,
+    request: ReplyRequest,
+    settings: AgentSettings,
+    hits: KnowledgeHit[],
+    usage: TokenUsage,
+  ): ReplyOutcome {
     if (answer.escalate) {
       return {
         kind: 'fallback',
         reason: answer.escalate_reason ?? 'unsupported',
-        evidence: {
-          rule: 'model_escalated',
-          modelReason: answer.escalate_reason ?? null,
-          confidence: answer.confidence,
-          draft: answer.reply,
-        },
-      } satisfies ReplyOutcome;
+        evidence: withUsage(
+          {
+            rule: 'model_escalated',
+            modelReason: answer.escalate_reason ?? null,
+            confidence: answer.confidence,
+            draft: answer.reply,
+          },
+          usage,
+        ),
+      };
     }
     const known = new Set(hits.map((hit) => hit.id));
     // An id the model made up cites nothing.
@@ -122,7 +154,9 @@ export function createAnthropicAgent(options: AnthropicAgentOptions): ReplyAgent
       smallTalk: answer.small_talk,
       minRelevance: settings.fallback.minRelevance,
     });
-    if (fallback) return { kind: 'fallback', ...fallback } satisfies ReplyOutcome;
+    if (fallback) {
+      return { kind: 'fallback', reason: fallback.reason, evidence: withUsage(fallback.evidence, usage) };
+    }
     return {
       kind: 'reply',
       text: answer.reply.trim(),
@@ -132,7 +166,25 @@ export function createAnthropicAgent(options: AnthropicAgentOptions): ReplyAgent
     } satisfies ReplyOutcome;
   }
 
-  async function answerTurn(request: ReplyRequest, signal: AbortSignal): Promise<ReplyOutcome> {
+  /** Counts one call's usage into the turn's total and the metrics. */
+  function record(usage: TokenUsage, response: Message, model: string): TokenUsage {
+    const call = usageOf(response.usage);
+    if (metrics) {
+      metrics.modelCalls.inc({ model, stop_reason: response.stop_reason ?? 'none' });
+      metrics.tokens.inc({ model, kind: 'input' }, call.input);
+      metrics.tokens.inc({ model, kind: 'cache_creation' }, call.cacheCreation);
+      metrics.tokens.inc({ model, kind: 'cache_read' }, call.cacheRead);
+      metrics.tokens.inc({ model, kind: 'output' }, call.output);
+    }
+    return addUsage(usage, call);
+  }
+
+  /** `turn.usage` grows with every call, so a failure's evidence still says what the turn used. */
+  async function answerTurn(
+    request: ReplyRequest,
+    signal: AbortSignal,
+    turn: { usage: TokenUsage },
+  ): Promise<ReplyOutcome> {
     const settings = settingsFor(request.workspaceId);
     const before = detectFallbackBeforeAnswer({
       unanswered: request.unanswered,
@@ -158,15 +210,20 @@ export function createAnthropicAgent(options: AnthropicAgentOptions): ReplyAgent
     const system = systemPrompt(settings, question.trim() === '' ? [] : await search(question), maxSearches);
     const messages: MessageParam[] = conversationTurns(request.history, request.unanswered);
 
+    const budget = settings.maxTokensPerReply;
+    // The next call sends everything the last one did and more: when that no longer fits, it must answer.
+    let lastCallTokens = 0;
     for (let searches = 0; ; ) {
-      const mustAnswer = searches >= maxSearches;
+      const spent = tokensOf(turn.usage);
+      const mustAnswer = searches >= maxSearches || spent + lastCallTokens > budget;
+      const maxOutput = Math.min(maxTokens, budget - spent);
       const response = await client.messages.create(
         {
           model: settings.model,
-          max_tokens: maxTokens,
+          max_tokens: maxOutput,
           system,
           tools: ANSWER_TOOLS,
-          // With every search spent, the next call can only answer.
+          // With every search (or the budget) spent, the next call can only answer.
           tool_choice: mustAnswer
             ? { type: 'tool', name: ANSWER_TOOL }
             : { type: 'any', disable_parallel_tool_use: true },
@@ -174,11 +231,28 @@ export function createAnthropicAgent(options: AnthropicAgentOptions): ReplyAgent
         },
         { signal, timeout: timeoutMs, maxRetries },
       );
+      turn.usage = record(turn.usage, response, settings.model);
+      lastCallTokens = tokensOf(turn.usage) - spent;
       const call = response.content.find((block) => block.type === 'tool_use');
+      // A tool call cut off by max_tokens carries partial input: nothing in it can be trusted.
+      if (response.stop_reason === 'max_tokens') {
+        throw new TurnError(
+          `the model reached max_tokens (${maxOutput}) before finishing ${call ? `its ${call.name} call` : 'its turn'}`,
+          maxOutput < maxTokens ? 'token_budget' : 'max_tokens',
+        );
+      }
       if (!call) throw new TurnError(`the model did not call a tool (stop_reason: ${response.stop_reason})`);
-      if (call.name === ANSWER_TOOL) return decide(parseAnswer(call), request, settings, [...seen.values()]);
+      if (call.name === ANSWER_TOOL) {
+        return decide(parseAnswer(call), request, settings, [...seen.values()], turn.usage);
+      }
       if (call.name !== SEARCH_TOOL || mustAnswer) {
         throw new TurnError(`the model called an unexpected tool: ${call.name}`);
+      }
+      if (tokensOf(turn.usage) >= budget) {
+        throw new TurnError(
+          `the reply used its whole token budget (${tokensOf(turn.usage)} of maxTokensPerReply ${budget}) searching`,
+          'token_budget',
+        );
       }
 
       const parsed = searchInput.safeParse(call.input);
@@ -197,10 +271,15 @@ export function createAnthropicAgent(options: AnthropicAgentOptions): ReplyAgent
 
   return {
     async generateReply(request, signal) {
+      const turn = { usage: noUsage() };
       try {
-        return await answerTurn(request, signal);
+        return await answerTurn(request, signal, turn);
       } catch (error) {
-        return { kind: 'fallback', reason: 'ai_error', evidence: errorEvidence(error, client.apiKey) };
+        return {
+          kind: 'fallback',
+          reason: 'ai_error',
+          evidence: withUsage(errorEvidence(error, client.apiKey), turn.usage),
+        };
       }
     },
   };

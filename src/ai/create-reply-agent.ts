@@ -3,6 +3,7 @@ import type { Environment } from '../config/environment.ts';
 import type { BotrelicConfig } from '../config/workspace-config.ts';
 import type { KnowledgeSearch } from '../knowledge/knowledge-search.ts';
 import { type AgentSettings, agentSettingsFor } from './agent-settings.ts';
+import type { AiMetrics } from './ai-metrics.ts';
 import { createAnthropicAgent } from './anthropic-agent.ts';
 import { withAiLatency } from './delayed-agent.ts';
 import { createOfflineAgent } from './offline-agent.ts';
@@ -11,6 +12,8 @@ import type { ReplyAgent } from './reply-agent.ts';
 export interface ReplyAgentDeps {
   knowledge: KnowledgeSearch;
   config: BotrelicConfig;
+  /** Token counts of the Anthropic agent; none when omitted (the sandbox engine, scripts). */
+  metrics?: AiMetrics;
 }
 
 /**
@@ -35,7 +38,7 @@ export function createReplyAgent(
     const client = new Anthropic({ apiKey: env.ANTHROPIC_API_KEY, baseURL: env.ANTHROPIC_BASE_URL });
     return {
       agent: withAiLatency(
-        createAnthropicAgent({ client, knowledge: deps.knowledge, settingsFor }),
+        createAnthropicAgent({ client, knowledge: deps.knowledge, settingsFor, metrics: deps.metrics }),
         env.BOTRELIC_AI_LATENCY_MS,
       ),
       kind: 'anthropic',

@@ -88,6 +88,16 @@ const agentSettings = z
       .max(1, 'must be between 0 and 1')
       .default(0.55),
     language: z.string().default('english'),
+    /**
+     * Tokens (input, cached and output, over every model call of the turn) one answer may use. A turn with
+     * follow-up searches sends the conversation again on each call; this bounds what one answer costs.
+     */
+    maxTokensPerReply: z
+      .number()
+      .int()
+      .min(2_000, 'must be between 2000 and 1000000')
+      .max(1_000_000, 'must be between 2000 and 1000000')
+      .default(20_000),
   })
   .prefault({});
 

@@ -1,7 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { TextBlockParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
+import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AgentSettings, agentSettingsFor } from '../../src/ai/agent-settings.ts';
+import { createAiMetrics } from '../../src/ai/ai-metrics.ts';
 import { type AnthropicAgentOptions, createAnthropicAgent } from '../../src/ai/anthropic-agent.ts';
 import { HANDBACK_NOTE } from '../../src/ai/conversation-turns.ts';
 import { normalizeText } from '../../src/ai/fallback-rules.ts';
@@ -117,6 +119,8 @@ function request(
 }
 
 const REFUND_QUESTION = 'How long does a refund take after returning the item?';
+/** What the fake reports for a call unless told otherwise. */
+const ONE_CALL = { calls: 1, input: 100, cacheCreation: 0, cacheRead: 0, output: 20 };
 
 describe('the Anthropic agent against a real HTTP server speaking the Messages API', () => {
   let fake: FakeMessagesApi;
@@ -331,6 +335,7 @@ describe('the Anthropic agent against a real HTTP server speaking the Messages A
         modelReason: modelReason ?? null,
         confidence: 0.8,
         draft: 'Let me get someone.',
+        usage: ONE_CALL,
       },
     });
   });
@@ -342,7 +347,13 @@ describe('the Anthropic agent against a real HTTP server speaking the Messages A
     expect(outcome).toEqual({
       kind: 'fallback',
       reason: 'low_confidence',
-      evidence: { rule: 'below_threshold', confidence: 0.3, threshold: 0.55, chunks: ['returns-1'] },
+      evidence: {
+        rule: 'below_threshold',
+        confidence: 0.3,
+        threshold: 0.55,
+        chunks: ['returns-1'],
+        usage: ONE_CALL,
+      },
     });
   });
 
@@ -451,7 +462,11 @@ describe('the Anthropic agent against a real HTTP server speaking the Messages A
     expect(outcome).toEqual({
       kind: 'fallback',
       reason: 'ai_error',
-      evidence: { rule: 'ai_error', error: 'the model did not call a tool (stop_reason: end_turn)' },
+      evidence: {
+        rule: 'ai_error',
+        error: 'the model did not call a tool (stop_reason: end_turn)',
+        usage: ONE_CALL,
+      },
     });
   });
 
@@ -526,6 +541,136 @@ describe('the Anthropic agent against a real HTTP server speaking the Messages A
       expect(evidence).not.toContain(apiKey);
       expect(evidence).toContain('[redacted]');
     }
+  });
+
+  describe('token usage and the per-reply budget', () => {
+    /** The counters of botrelic_ai_tokens_total for the test's model, by kind. */
+    async function tokenCounts(registry: Registry): Promise<Record<string, number>> {
+      const metric = await registry.getSingleMetric('botrelic_ai_tokens_total')!.get();
+      return Object.fromEntries(
+        metric.values
+          .filter((value) => value.labels.model === 'claude-haiku-4-5')
+          .map((value) => [String(value.labels.kind), value.value]),
+      );
+    }
+
+    it('sums usage over the tool loop, cache reads and writes included, into the evidence and the metrics', async () => {
+      const registry = new Registry();
+      fake.enqueue(
+        {
+          ...search('refund days', 't1'),
+          usage: { input_tokens: 300, cache_creation_input_tokens: 1_500, output_tokens: 40 },
+        },
+        { ...answer({ confidence: 0.3 }), usage: { input_tokens: 500, cache_read_input_tokens: 1_500 } },
+      );
+      const outcome = await reply(request([REFUND_QUESTION]), { metrics: createAiMetrics(registry) });
+
+      expect(outcome).toMatchObject({
+        kind: 'fallback',
+        reason: 'low_confidence',
+        evidence: { usage: { calls: 2, input: 800, cacheCreation: 1_500, cacheRead: 1_500, output: 60 } },
+      });
+      expect(await tokenCounts(registry)).toEqual({
+        input: 800,
+        cache_creation: 1_500,
+        cache_read: 1_500,
+        output: 60,
+      });
+      const calls = await registry.getSingleMetric('botrelic_ai_model_calls_total')!.get();
+      expect(calls.values.map((value) => [value.labels.stop_reason, value.value])).toEqual([['tool_use', 2]]);
+    });
+
+    it('counts a reply too, in the metrics', async () => {
+      const registry = new Registry();
+      fake.enqueue({ ...answer({}), usage: { input_tokens: 250, cache_read_input_tokens: 1_100 } });
+      expect(await reply(request([REFUND_QUESTION]), { metrics: createAiMetrics(registry) })).toMatchObject({
+        kind: 'reply',
+      });
+      expect(await tokenCounts(registry)).toEqual({
+        input: 250,
+        cache_creation: 0,
+        cache_read: 1_100,
+        output: 20,
+      });
+    });
+
+    it('makes the next call answer when another search would not fit in the budget', async () => {
+      settings = { ...settings, maxTokensPerReply: 5_000 };
+      fake.enqueue(
+        { ...search('refund days', 't1'), usage: { input_tokens: 2_600, output_tokens: 50 } },
+        answer({}),
+      );
+      const outcome = await reply(request([REFUND_QUESTION]));
+
+      expect(outcome).toMatchObject({ kind: 'reply' });
+      expect(fake.requests[0]!.body.tool_choice).toEqual({ type: 'any', disable_parallel_tool_use: true });
+      expect(fake.requests[1]!.body.tool_choice).toEqual({ type: 'tool', name: 'answer_customer' });
+      expect(fake.requests[1]!.body.max_tokens).toBe(1024);
+    });
+
+    it('gives the last call only the output the budget has left', async () => {
+      settings = { ...settings, maxTokensPerReply: 3_000 };
+      fake.enqueue(
+        { ...search('refund days', 't1'), usage: { input_tokens: 1_600, output_tokens: 500 } },
+        answer({}),
+      );
+      await reply(request([REFUND_QUESTION]));
+
+      expect(fake.requests[0]!.body.max_tokens).toBe(1024);
+      expect(fake.requests[1]!.body.max_tokens).toBe(900);
+      expect(fake.requests[1]!.body.tool_choice).toEqual({ type: 'tool', name: 'answer_customer' });
+    });
+
+    it('stops with ai_error (rule token_budget) once a search has spent the budget', async () => {
+      settings = { ...settings, maxTokensPerReply: 2_000 };
+      fake.enqueue(
+        { ...search('refund days', 't1'), usage: { input_tokens: 1_900, output_tokens: 150 } },
+        answer({}),
+      );
+      const outcome = await reply(request([REFUND_QUESTION]));
+
+      expect(outcome).toEqual({
+        kind: 'fallback',
+        reason: 'ai_error',
+        evidence: {
+          rule: 'token_budget',
+          error: 'the reply used its whole token budget (2050 of maxTokensPerReply 2000) searching',
+          usage: { calls: 1, input: 1_900, cacheCreation: 0, cacheRead: 0, output: 150 },
+        },
+      });
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    it('never sends an answer cut off by max_tokens', async () => {
+      fake.enqueue({ ...answer({}), stopReason: 'max_tokens', usage: { output_tokens: 1024 } });
+      const outcome = await reply(request([REFUND_QUESTION]));
+
+      expect(outcome).toEqual({
+        kind: 'fallback',
+        reason: 'ai_error',
+        evidence: {
+          rule: 'max_tokens',
+          error: 'the model reached max_tokens (1024) before finishing its answer_customer call',
+          usage: { ...ONE_CALL, output: 1024 },
+        },
+      });
+    });
+
+    it('says token_budget when the budget, not the per-call cap, cut the answer off', async () => {
+      settings = { ...settings, maxTokensPerReply: 2_200 };
+      fake.enqueue(
+        { ...search('refund days', 't1'), usage: { input_tokens: 1_000, output_tokens: 200 } },
+        { ...answer({}), stopReason: 'max_tokens', usage: { input_tokens: 1_200, output_tokens: 1_000 } },
+      );
+      const outcome = await reply(request([REFUND_QUESTION]));
+
+      expect(fake.requests[1]!.body.max_tokens).toBe(1_000);
+      expect(outcome).toMatchObject({
+        kind: 'fallback',
+        reason: 'ai_error',
+        evidence: { rule: 'token_budget', usage: { calls: 2, input: 2_200, output: 1_200 } },
+      });
+    });
   });
 
   it('falls back with ai_error when the workspace settings cannot be read', async () => {

@@ -244,6 +244,7 @@ describe('offline agent confidence', () => {
     model: 'none',
     confidenceThreshold: threshold,
     language: 'english',
+    maxTokensPerReply: 20_000,
     fallback: {
       keywords: ['human'],
       unsupportedTypes: ['image'],
