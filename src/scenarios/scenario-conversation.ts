@@ -29,6 +29,12 @@ export interface Reply {
   decision?: { confidence: number; chunks: string[] };
 }
 
+/** A fallback the AI decided, not yet checked by an `expect: { fallback }`. */
+export interface ObservedFallback {
+  reason: FallbackReason;
+  evidence: Record<string, unknown>;
+}
+
 export interface ConversationTarget {
   workspaceId: string;
   phoneNumberId: string;
@@ -53,13 +59,15 @@ const COMMAND_TYPES = {
 /**
  * One scenario's customer talking to the in-process engine: deliveries take the webhook's path (Meta's parser,
  * the inbound recorder, the session's doorbell), agent actions the inbox's (a command to the session). After
- * each step it reads what the conversation stored, keeping a transcript and the replies not yet checked.
+ * each step it reads what the conversation stored, keeping a transcript and the replies and fallbacks not yet
+ * checked.
  */
 export class ScenarioConversation {
   readonly transcript: TranscriptLine[] = [];
   readonly replies: Reply[] = [];
   state: string | null = null;
-  lastFallback: { reason: FallbackReason; evidence: Record<string, unknown> } | null = null;
+  /** Fallbacks not yet checked, oldest first: each `expect: { fallback }` takes the next, as replies are taken. */
+  readonly fallbacks: ObservedFallback[] = [];
   readonly #deps: ConversationDeps;
   readonly #target: ConversationTarget;
   readonly #address: SessionAddress;
@@ -204,7 +212,7 @@ export class ScenarioConversation {
       }
       for (const entry of notice.entries) {
         if (entry.kind === 'fallback') {
-          this.lastFallback = { reason: entry.reason, evidence: entry.evidence };
+          this.fallbacks.push({ reason: entry.reason, evidence: entry.evidence });
           this.note(`fallback: ${entry.reason}${describeEvidence(entry.evidence)}`);
         }
       }

@@ -1,12 +1,13 @@
 import { HEADING_SEPARATOR } from '../knowledge/chunker.ts';
 import type { KnowledgeChunk } from '../knowledge/knowledge-search.ts';
+import type { FallbackReason } from '../machines/session.ts';
 import type { Reply, ScenarioConversation } from './scenario-conversation.ts';
 import type { Expectation, ReplyExpectation } from './scenario-file.ts';
 
 /** What the checks read of a conversation. */
 export type ObservedConversation = Pick<
   ScenarioConversation,
-  'replies' | 'state' | 'lastFallback' | 'history' | 'chunks'
+  'replies' | 'state' | 'fallbacks' | 'history' | 'chunks'
 >;
 
 export type CheckResult = { ok: true } | { ok: false; expected: string; got: string };
@@ -54,6 +55,19 @@ async function checkReply(
   return chunks.some((chunk) => mentions(chunk, expected.mentions)) ? PASS : failed;
 }
 
+/** Takes the next unchecked fallback: one that an earlier step already checked cannot pass this one. */
+function checkFallback(expected: FallbackReason, conversation: ObservedConversation): CheckResult {
+  const fallback = conversation.fallbacks.shift();
+  const wanted = `a fallback with reason ${expected}`;
+  if (!fallback) return { ok: false, expected: wanted, got: 'no fallback since the last one checked' };
+  if (fallback.reason === expected) return PASS;
+  return {
+    ok: false,
+    expected: wanted,
+    got: `a fallback with reason ${fallback.reason} (${JSON.stringify(fallback.evidence)})`,
+  };
+}
+
 async function checkOrder(expected: string[], conversation: ObservedConversation): Promise<CheckResult> {
   const seen = (await conversation.history())
     .filter((entry) => entry.kind === 'customer' || entry.kind === 'ai' || entry.kind === 'agent')
@@ -88,15 +102,9 @@ export async function checkExpectation(
       got: conversation.state === null ? 'no session yet' : `state ${conversation.state}`,
     };
   }
-  if (expectation.fallback !== undefined && conversation.lastFallback?.reason !== expectation.fallback) {
-    const last = conversation.lastFallback;
-    return {
-      ok: false,
-      expected: `a fallback with reason ${expectation.fallback}`,
-      got: last
-        ? `the last fallback's reason is ${last.reason} (${JSON.stringify(last.evidence)})`
-        : 'no fallback',
-    };
+  if (expectation.fallback !== undefined) {
+    const result = checkFallback(expectation.fallback, conversation);
+    if (!result.ok) return result;
   }
   if (expectation.order) return checkOrder(expectation.order, conversation);
   return PASS;

@@ -16,7 +16,7 @@ function conversation(replies: Reply[], overrides: Partial<ObservedConversation>
   return {
     replies,
     state: 'active',
-    lastFallback: null,
+    fallbacks: [],
     history: async () => [],
     chunks: async (ids) => (ids.includes(CHUNK.id) ? [CHUNK] : []),
     ...overrides,
@@ -92,24 +92,44 @@ describe('scenario expectations', () => {
     expect(await checkExpectation({ noReply: true }, conversation([]))).toEqual({ ok: true });
   });
 
-  it('compares the state and the reason of the last fallback', async () => {
-    const waiting = conversation([], {
-      state: 'fallback',
-      lastFallback: { reason: 'keyword', evidence: { rule: 'keyword', keyword: 'humano' } },
-    });
+  it('compares the state, and the reason of the next fallback not yet checked', async () => {
+    const keyword = { reason: 'keyword', evidence: { rule: 'keyword', keyword: 'humano' } } as const;
+    const waiting = conversation([], { state: 'fallback', fallbacks: [keyword] });
     expect(await checkExpectation({ state: 'fallback', fallback: 'keyword' }, waiting)).toEqual({ ok: true });
     expect(await checkExpectation({ state: 'human' }, waiting)).toMatchObject({
       expected: 'state human',
       got: 'state fallback',
     });
-    expect(await checkExpectation({ fallback: 'unsupported' }, waiting)).toMatchObject({
-      got: 'the last fallback\'s reason is keyword ({"rule":"keyword","keyword":"humano"})',
+    expect(
+      await checkExpectation({ fallback: 'unsupported' }, conversation([], { fallbacks: [keyword] })),
+    ).toMatchObject({
+      expected: 'a fallback with reason unsupported',
+      got: 'a fallback with reason keyword ({"rule":"keyword","keyword":"humano"})',
     });
     expect(await checkExpectation({ fallback: 'keyword' }, conversation([]))).toMatchObject({
-      got: 'no fallback',
+      got: 'no fallback since the last one checked',
     });
     expect(await checkExpectation({ state: 'active' }, conversation([], { state: null }))).toMatchObject({
       got: 'no session yet',
+    });
+  });
+
+  it('takes each fallback once: one already checked does not pass a later expectation', async () => {
+    const observed = conversation([], {
+      fallbacks: [
+        { reason: 'keyword', evidence: {} },
+        { reason: 'unsupported', evidence: { type: 'image' } },
+      ],
+    });
+    expect(await checkExpectation({ fallback: 'keyword' }, observed)).toEqual({ ok: true });
+    // The keyword fallback was checked: it is stale now, and the next one is what this step sees.
+    expect(await checkExpectation({ fallback: 'keyword' }, observed)).toMatchObject({
+      ok: false,
+      got: 'a fallback with reason unsupported ({"type":"image"})',
+    });
+    expect(await checkExpectation({ fallback: 'unsupported' }, observed)).toMatchObject({
+      ok: false,
+      got: 'no fallback since the last one checked',
     });
   });
 
