@@ -36,6 +36,7 @@ describe('the scenario suite in scenarios/', () => {
         'close-then-new-session.yaml',
         'duplicate-webhook.yaml',
         'stale-redelivery.yaml',
+        'late-duplicate-webhook.yaml',
       ]),
     );
   });
