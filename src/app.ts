@@ -137,7 +137,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   // knowledge searches or outbox marks must not hold up acknowledging Meta.
   const gatewayDatabase =
     !options.database && env.DATABASE_URL
-      ? await createDatabase({ url: env.DATABASE_URL, poolSize: GATEWAY_POOL_SIZE })
+      ? await createDatabase({
+          url: env.DATABASE_URL,
+          poolSize: GATEWAY_POOL_SIZE,
+          timeoutMs: env.BOTRELIC_DB_TIMEOUT,
+        })
       : database;
   const sessions = new SessionClient(
     transport,
@@ -174,7 +178,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   });
   const directory = createPhoneNumberDirectory(config);
   const inboundMetrics = createInboundMetrics(registry);
-  const inbound = createInboundRecorder({ sessions, clock, metrics: inboundMetrics });
+  const inbound = createInboundRecorder({
+    sessions,
+    clock,
+    metrics: inboundMetrics,
+    deadlineMs: env.BOTRELIC_DB_TIMEOUT,
+  });
   const inboxQueries = createInboxQueries(database.db);
   const assigner = new AutoAssigner({
     transport,
@@ -199,7 +208,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       verifyToken: env.WHATSAPP_VERIFY_TOKEN,
       directory,
       inbound,
-      statuses: createStatusRecorder({ db: gatewayDatabase.db, sessions, metrics: inboundMetrics }),
+      statuses: createStatusRecorder({
+        db: gatewayDatabase.db,
+        sessions,
+        metrics: inboundMetrics,
+        deadlineMs: env.BOTRELIC_DB_TIMEOUT,
+      }),
       metrics: inboundMetrics,
     },
     sandboxMessages: {
@@ -296,7 +310,7 @@ const GATEWAY_POOL_SIZE = 4;
 
 function openDatabase(env: Environment): Promise<DatabaseHandle> {
   return env.DATABASE_URL
-    ? createDatabase({ url: env.DATABASE_URL })
+    ? createDatabase({ url: env.DATABASE_URL, timeoutMs: env.BOTRELIC_DB_TIMEOUT })
     : createDatabase({ dataDir: env.BOTRELIC_DATA_DIR });
 }
 

@@ -36,6 +36,14 @@ const environmentSchema = z.object({
   BOTRELIC_MAX_LIVE_ACTORS: z.coerce.number().int().min(1).default(100_000),
   /** Meta redelivers for days after an outage: messages this much older than their arrival are stale. */
   BOTRELIC_STALE_MESSAGE_AGE: duration.default(60 * 60_000),
+  /**
+   * Postgres: connecting and each statement may take this long, and the webhook answers 503 when its commit
+   * does not finish within it, so a database that hangs (rather than refusing connections) gets Meta an
+   * answer and a retry. Also bounds migrations run by `serve`: run a long one with `botrelic migrate`.
+   */
+  BOTRELIC_DB_TIMEOUT: duration
+    .refine((ms) => ms > 0, 'expected a duration above 0, like 10s')
+    .default(10_000),
   /** The outbox sender looks for due rows this often, besides being woken by every commit that writes some. */
   BOTRELIC_OUTBOX_POLL_INTERVAL: duration.default(1_000),
   /** Graph API attempts (5xx, 429, 130429 and timeouts are retried with backoff) before a message is failed. */

@@ -1,7 +1,13 @@
+import { CommitDeadlineError } from './commit-deadline.ts';
+
 interface Submission<T> {
   items: T[];
+  /** Resolve and reject give the submission its outcome once; later calls do nothing. */
   resolve(): void;
   reject(error: unknown): void;
+  /** Its outcome is given: committed, failed or past its deadline. */
+  settled: boolean;
+  deadline?: NodeJS.Timeout;
 }
 
 export interface GroupCommitOptions<T> {
@@ -9,6 +15,13 @@ export interface GroupCommitOptions<T> {
   commit(items: T[]): Promise<void>;
   /** A batch takes whole submissions up to this many items (a larger single submission goes alone). */
   maxBatchSize: number;
+  /**
+   * A submission not committed this many milliseconds after it was made is rejected (CommitDeadlineError)
+   * and leaves the queue: a database that hangs holds up one commit, and every submission behind it would
+   * otherwise wait as long. Its items may still be committed by a commit already running: not being told
+   * of a commit is safe, being told of one that did not happen is not.
+   */
+  deadlineMs?: number;
   /** Observes the number of items of each commit (metrics). */
   onCommit?(items: number): void;
 }
@@ -34,10 +47,33 @@ export class GroupCommit<T> {
   submit(items: readonly T[]): Promise<void> {
     if (items.length === 0) return Promise.resolve();
     const done = new Promise<void>((resolve, reject) => {
-      this.#queue.push({ items: [...items], resolve, reject });
+      const submission: Submission<T> = {
+        items: [...items],
+        settled: false,
+        resolve: () => {
+          if (settle(submission)) resolve();
+        },
+        reject: (error) => {
+          if (settle(submission)) reject(error);
+        },
+      };
+      this.#queue.push(submission);
+      this.#armDeadline(submission);
     });
     if (!this.#running) void this.#drain();
     return done;
+  }
+
+  #armDeadline(submission: Submission<T>): void {
+    const { deadlineMs } = this.#options;
+    if (deadlineMs === undefined) return;
+    submission.deadline = setTimeout(() => {
+      const queued = this.#queue.indexOf(submission);
+      if (queued !== -1) this.#queue.splice(queued, 1);
+      submission.reject(new CommitDeadlineError(deadlineMs));
+    }, deadlineMs);
+    // A deadline alone must not keep a process from exiting.
+    submission.deadline.unref();
   }
 
   async #drain(): Promise<void> {
@@ -72,6 +108,8 @@ export class GroupCommit<T> {
       // One bad submission (data the database refuses) must not fail the others it was batched with:
       // commit each alone. When the database itself is down, each of these fails fast as well.
       for (const submission of batch) {
+        // Past its deadline: already answered, not worth a commit of its own.
+        if (submission.settled) continue;
         try {
           await this.#commit([submission]);
           submission.resolve();
@@ -87,4 +125,12 @@ export class GroupCommit<T> {
     this.#options.onCommit?.(items.length);
     return this.#options.commit(items);
   }
+}
+
+/** Marks the submission settled; false when it already was. */
+function settle<T>(submission: Submission<T>): boolean {
+  if (submission.settled) return false;
+  submission.settled = true;
+  clearTimeout(submission.deadline);
+  return true;
 }

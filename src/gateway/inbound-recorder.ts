@@ -28,6 +28,8 @@ export interface InboundRecorderOptions {
   sessions: SessionClient;
   clock: Clock;
   metrics: InboundMetrics;
+  /** A request's messages not committed within this many milliseconds are answered 503 (a hung database). */
+  deadlineMs?: number;
 }
 
 /**
@@ -41,9 +43,10 @@ const WA_ID = /^\d{1,32}$/;
 
 /** The one path inbound messages take into the store, for Meta's webhook and the sandbox alike. */
 export function createInboundRecorder(options: InboundRecorderOptions): InboundRecorder {
-  const { sessions, clock, metrics } = options;
+  const { sessions, clock, metrics, deadlineMs } = options;
   const commits = new GroupCommit<InboundArrival>({
     maxBatchSize: MAX_BATCH_SIZE,
+    deadlineMs,
     async commit(arrivals) {
       const { inserted, duplicates } = await sessions.recordInbound(arrivals);
       metrics.inboundRecorded.inc(inserted);

@@ -4,6 +4,7 @@ import type { SessionClient } from '../actors/session-client.ts';
 import { createStatusAdvancer, type DeliveryStatus } from '../persistence/message-status.ts';
 import type { Database } from '../persistence/schema.ts';
 import type { ParsedStatus } from '../whatsapp/webhook-payload.ts';
+import { withinDeadline } from './commit-deadline.ts';
 import { StoreUnavailableError } from './http-errors.ts';
 import type { InboundMetrics } from './inbound-metrics.ts';
 import { storableText } from './storable-json.ts';
@@ -37,8 +38,10 @@ export function createStatusRecorder(options: {
   db: Kysely<Database>;
   sessions: SessionClient;
   metrics: InboundMetrics;
+  /** A status not stored within this many milliseconds is answered 503 (a hung database). */
+  deadlineMs?: number;
 }): StatusRecorder {
-  const { db, sessions, metrics } = options;
+  const { db, sessions, metrics, deadlineMs } = options;
   // Concurrent webhooks' statuses share one UPDATE and one commit.
   const advance = createStatusAdvancer(db);
   return {
@@ -51,12 +54,10 @@ export function createStatusRecorder(options: {
         const wamid = storableText(status.wamid);
         const first = status.errors[0];
         const error = first ? { code: first.code, title: storableText(first.title) } : null;
-        const message = await advance({
-          workspaceId,
-          wamid,
-          status: status.status,
-          error,
-        }).catch((cause: unknown) => {
+        const message = await withinDeadline(
+          advance({ workspaceId, wamid, status: status.status, error }),
+          deadlineMs,
+        ).catch((cause: unknown) => {
           throw new StoreUnavailableError(undefined, { cause });
         });
         metrics.statuses.inc({ result: message ? 'applied' : 'ignored' });

@@ -15,6 +15,11 @@ export interface DatabaseOptions {
   schema?: string;
   /** Postgres: the most connections the pool opens (pg's default is 10). */
   poolSize?: number;
+  /**
+   * Postgres: how long getting a connection, and then each statement, may take before it fails. Without it a
+   * database that hangs (rather than refusing connections) is waited for as long as TCP takes to give up.
+   */
+  timeoutMs?: number;
 }
 
 export interface DatabaseHandle {
@@ -30,7 +35,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new Error(`invalid schema name "${schema}": use lowercase letters, digits and "_"`);
   }
-  return options.url ? openPostgres(options.url, schema, options.poolSize) : openPglite(options, schema);
+  return options.url ? openPostgres(options.url, schema, options) : openPglite(options, schema);
 }
 
 /**
@@ -51,13 +56,23 @@ export async function checkDatabase(db: Kysely<Database>): Promise<void> {
 async function openPostgres(
   url: string,
   schema: string | undefined,
-  poolSize: number | undefined,
+  { poolSize, timeoutMs }: DatabaseOptions,
 ): Promise<DatabaseHandle> {
   // pg already reads int8 as string (our ids) and timestamptz as Date, which is what schema.ts declares.
   const pool = new pg.Pool({
     connectionString: url,
     ...(poolSize === undefined ? {} : { max: poolSize }),
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+    ...(timeoutMs === undefined
+      ? {}
+      : {
+          connectionTimeoutMillis: timeoutMs,
+          // The client gives up on a statement the network holds; the server stops one it is still running,
+          // so an abandoned statement does not keep its locks.
+          query_timeout: timeoutMs,
+          statement_timeout: timeoutMs,
+          keepAlive: true,
+        }),
   });
   // A connection dropped by the server must not crash the process: the next query fails instead, and that
   // failure reaches the caller (the gateway answers 5xx, readiness goes red). The pool listens on idle
@@ -66,6 +81,7 @@ async function openPostgres(
   pool.on('connect', (client) => {
     client.on('error', () => {});
     prepareRepeatedStatements(client);
+    if (timeoutMs !== undefined) dropOnTimeout(client);
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   if (schema !== undefined) {
@@ -75,6 +91,26 @@ async function openPostgres(
     });
   }
   return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+/**
+ * A statement that timed out may still be running on the connection, and pg would queue the connection's next
+ * statements behind it: the connection is closed instead, so the pool discards it and opens a fresh one. (pg
+ * does the same itself for a connection that times out while connecting.)
+ */
+function dropOnTimeout(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  client.query = ((...args: unknown[]) => {
+    const result = query(...args);
+    if (result instanceof Promise) {
+      result.catch((error: unknown) => {
+        if (error instanceof Error && error.message === 'Query read timeout') {
+          (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+        }
+      });
+    }
+    return result;
+  }) as typeof client.query;
 }
 
 /** Enough for every statement the engine runs; one built per batch size beyond it runs unprepared. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CommitDeadlineError } from '../../src/gateway/commit-deadline.ts';
 import { GroupCommit } from '../../src/gateway/group-commit.ts';
 
 /** A store that commits when the test says so, remembering what each commit made durable. */
@@ -121,5 +122,57 @@ describe('GroupCommit', () => {
     // The batch of three failed as a whole, then each went alone.
     expect(store.commits).toEqual([['a'], ['b', 'poison', 'c'], ['b'], ['poison'], ['c']]);
     expect([...store.durable].sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('rejects a submission not committed by its deadline, queued or committing, and goes on once the store answers', async () => {
+    const store = manualStore();
+    const group = new GroupCommit<string>({
+      commit: (items) => store.commit(items),
+      maxBatchSize: 100,
+      deadlineMs: 30,
+    });
+    // 'a' is committing and hangs; 'b' and 'c' queue behind it.
+    const hung = group.submit(['a']);
+    const queued = [group.submit(['b']), group.submit(['c'])];
+    const started = performance.now();
+    const outcomes = await Promise.allSettled([hung, ...queued]);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    for (const outcome of outcomes) {
+      expect(outcome).toMatchObject({ status: 'rejected', reason: expect.any(CommitDeadlineError) });
+    }
+    // The queued ones left the queue: when the hung commit ends, nothing of theirs is committed.
+    await store.release();
+    expect(store.commits).toEqual([['a']]);
+    // 'a' was committed after all, though its caller was told otherwise: the safe way round.
+    expect(store.durable).toEqual(new Set(['a']));
+    const next = group.submit(['d']);
+    await store.release();
+    await expect(next).resolves.toBeUndefined();
+    expect(store.commits).toEqual([['a'], ['d']]);
+  });
+
+  it('does not commit alone a submission whose deadline passed while its batch failed', async () => {
+    const store = manualStore({ refuse: (item) => item === 'poison' });
+    const group = new GroupCommit<string>({
+      commit: (items) => store.commit(items),
+      maxBatchSize: 100,
+      deadlineMs: 60,
+    });
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const first = group.submit(['a']);
+    const late = group.submit(['late']);
+    await sleep(30);
+    const poison = group.submit(['poison']);
+    const outcomes = Promise.allSettled([late, poison]);
+    await store.release();
+    await first;
+    // 'late' and 'poison' are committing together; the batch fails once 'late' is past its deadline.
+    await sleep(45);
+    await store.release();
+    await store.release();
+    const [lateOutcome, poisonOutcome] = await outcomes;
+    expect(lateOutcome).toMatchObject({ status: 'rejected', reason: expect.any(CommitDeadlineError) });
+    expect(poisonOutcome).toMatchObject({ status: 'rejected', reason: new Error('refused poison') });
+    expect(store.commits).toEqual([['a'], ['late', 'poison'], ['poison']]);
   });
 });

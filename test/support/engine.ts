@@ -33,7 +33,8 @@ let wamidCounter = 0;
 
 /** A whole engine on the test's own database and transport, with a hand-moved clock and a scripted AI. */
 export async function startTestEngine(options: {
-  database: TestDatabase;
+  /** The engine's database; without one it opens its own from `env.DATABASE_URL`, as `serve` does. */
+  database?: TestDatabase;
   transport: Transport;
   config?: BotrelicConfig;
   /** The AI agent: scripted by the test by default; 'real' builds the engine's own (offline without a key). */
@@ -55,7 +56,11 @@ export async function startTestEngine(options: {
     clock,
     replyAgent: options.agent === 'real' ? undefined : (options.agent ?? agent),
     inspect: options.inspect,
-    database: { db: options.database.db, dialect: options.database.kind, close: options.database.close },
+    database: options.database && {
+      db: options.database.db,
+      dialect: options.database.kind,
+      close: options.database.close,
+    },
     transport: options.transport,
     // The sweeper runs on the manual clock: it fires only when a test advances time.
     actors: { sweepIntervalMs: 1_000, ...options.actors },

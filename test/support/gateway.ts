@@ -27,16 +27,23 @@ export async function startTestGateway(
     env?: Record<string, string>;
     logger?: Logger;
     agent?: Parameters<typeof startTestEngine>[0]['agent'];
+    /**
+     * Postgres only: the engine opens its own connection pools (as `serve` does, with the environment's
+     * settings) at the URL this makes from the test database's, e.g. through a proxy.
+     */
+    databaseUrl?: (url: string) => string;
   } = {},
 ): Promise<TestGateway> {
   const database = await createTestDatabase();
   const transport = await connectTestTransport();
+  const env = options.env ?? WEBHOOK_ENV;
+  if (options.databaseUrl && !database.url) throw new Error('databaseUrl needs a Postgres test database');
   const engine = await startTestEngine({
-    database,
+    database: options.databaseUrl ? undefined : database,
     transport: transport.transport,
     clock: new ManualClock(FIXTURE_TIME),
     config: options.config,
-    env: options.env ?? WEBHOOK_ENV,
+    env: options.databaseUrl ? { ...env, DATABASE_URL: options.databaseUrl(database.url!) } : env,
     logger: options.logger,
     agent: options.agent,
   });
