@@ -2,7 +2,6 @@ import { randomInt } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Environment } from '../config/environment.ts';
 import { loadConfig } from '../config/load-config.ts';
-import type { BotrelicConfig } from '../config/workspace-config.ts';
 import { createLogger } from '../observability/logger.ts';
 import {
   type CustomerInput,
@@ -35,17 +34,11 @@ const HELP = `Type a line to send it as the customer. Commands:
 
 const newCustomer = () => `1555${String(randomInt(100_000_000)).padStart(8, '0')}`;
 
-/** The token of the first agent of the named workspace, or of the first workspace that has an agent. */
-function agentTokenOf(config: BotrelicConfig, workspaceId: string | undefined): string | undefined {
-  return config.workspaces
-    .filter((workspace) => !workspaceId || workspace.id === workspaceId)
-    .flatMap((workspace) => workspace.humanTeams.flatMap((team) => team.agents))[0]?.token;
-}
-
 /**
  * `botrelic chat`: be the customer in a terminal. Against a running engine (`--url`, `--token`) it uses the
  * sandbox messages API, the advance route and the live event stream; without them it starts an engine in this
- * process (PGlite in memory, real clock) and talks to it over the same HTTP APIs.
+ * process (PGlite in memory, real clock) and talks to it over the same HTTP APIs, with a credential of that
+ * process's own, so a workspace without human agents can be played too.
  */
 export async function chatCommand(options: ChatCommandOptions): Promise<number> {
   const write = (line: string) => options.output.write(`${line}\n`);
@@ -58,12 +51,12 @@ export async function chatCommand(options: ChatCommandOptions): Promise<number> 
   let token = options.token;
   if (baseUrl === undefined) {
     const config = await loadConfig(options.configPath ?? options.env.BOTRELIC_CONFIG, options.variables);
-    token = agentTokenOf(config, options.workspace);
-    if (token === undefined) {
-      write(
-        `${options.workspace ? `workspace "${options.workspace}"` : 'no workspace'} in the config has a human agent: ` +
-          'the simulator plays the customer with an agent token, so add one under humanTeams',
-      );
+    const workspace = options.workspace
+      ? config.workspaces.find((candidate) => candidate.id === options.workspace)
+      : config.workspaces[0];
+    if (!workspace) {
+      const known = config.workspaces.map((candidate) => candidate.id).join(', ');
+      write(`workspace "${options.workspace}" is not in the config (it has ${known})`);
       return 2;
     }
     const sandbox = await startSandboxEngine({
@@ -72,7 +65,13 @@ export async function chatCommand(options: ChatCommandOptions): Promise<number> 
       logger: createLogger({ level: 'silent' }),
     });
     stopEngine = sandbox.stop;
-    baseUrl = await sandbox.engine.app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      token = await sandbox.simulatorToken(workspace.id);
+      baseUrl = await sandbox.engine.app.listen({ port: 0, host: '127.0.0.1' });
+    } catch (error) {
+      await stopEngine();
+      throw error;
+    }
   }
   const api = createSandboxApiClient({ baseUrl, token: token! });
   try {

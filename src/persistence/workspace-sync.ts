@@ -105,3 +105,32 @@ async function syncHumanAgents(trx: Kysely<Database>, config: BotrelicConfig): P
     )
     .execute();
 }
+
+/**
+ * An agent the config does not name, for a tool of this process (the sandbox simulator): in no team and never
+ * available, so nothing is assigned to it. The next sync deactivates it like any agent the config dropped.
+ */
+export async function addProcessAgent(
+  db: Kysely<Database>,
+  agent: { workspaceId: string; agentId: string; name: string; token: string },
+): Promise<void> {
+  await db
+    .insertInto('human_agents')
+    .values({
+      workspace_id: agent.workspaceId,
+      agent_id: agent.agentId,
+      name: agent.name,
+      token_hash: hashAgentToken(agent.token),
+      team_ids: JSON.stringify([]),
+      active: true,
+      capacity: null,
+    })
+    .onConflict((conflict) =>
+      conflict.columns(['workspace_id', 'agent_id']).doUpdateSet((eb) => ({
+        name: eb.ref('excluded.name'),
+        token_hash: eb.ref('excluded.token_hash'),
+        active: true,
+      })),
+    )
+    .execute();
+}

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createReplyAgent } from '../ai/create-reply-agent.ts';
 import type { ReplyAgent } from '../ai/reply-agent.ts';
@@ -7,6 +8,7 @@ import type { Environment } from '../config/environment.ts';
 import type { BotrelicConfig } from '../config/workspace-config.ts';
 import { createKnowledgeBase } from '../knowledge/knowledge-base.ts';
 import { createDatabase } from '../persistence/database.ts';
+import { addProcessAgent } from '../persistence/workspace-sync.ts';
 import { createInProcessTransport } from '../transport/in-process-transport.ts';
 
 export interface SandboxEngineOptions {
@@ -22,8 +24,16 @@ export interface SandboxEngine {
   engine: Engine;
   /** The workspace config as the engine runs it: every phone number in sandbox mode. */
   config: BotrelicConfig;
+  /**
+   * A bearer token of the workspace for this process only, so the simulator can play a workspace that has no
+   * human agents: it belongs to an agent the config cannot name (`SIMULATOR_AGENT_ID`), in no team.
+   */
+  simulatorToken(workspaceId: string): Promise<string>;
   stop(): Promise<void>;
 }
+
+/** Not a valid agent id in botrelic.yaml (a colon), so it can never clash with a configured agent. */
+const SIMULATOR_AGENT_ID = 'botrelic:simulator';
 
 /**
  * A whole engine in this process for `botrelic test` and `botrelic chat`: PGlite in memory, the in-process
@@ -54,9 +64,26 @@ export async function startSandboxEngine(options: SandboxEngineOptions): Promise
       transport,
     });
     await engine.start();
+    const tokens = new Map<string, string>();
     return {
       engine,
       config,
+      async simulatorToken(workspaceId) {
+        const known = tokens.get(workspaceId);
+        if (known) return known;
+        if (!config.workspaces.some((workspace) => workspace.id === workspaceId)) {
+          throw new Error(`workspace "${workspaceId}" is not in the config`);
+        }
+        const token = randomBytes(32).toString('base64url');
+        await addProcessAgent(database.db, {
+          workspaceId,
+          agentId: SIMULATOR_AGENT_ID,
+          name: 'Sandbox simulator',
+          token,
+        });
+        tokens.set(workspaceId, token);
+        return token;
+      },
       async stop() {
         await engine.stop();
         await transport.close();

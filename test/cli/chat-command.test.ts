@@ -1,4 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readEnvironment } from '../../src/config/environment.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
@@ -120,6 +123,39 @@ describe('botrelic chat', () => {
       await engine.stop();
     }
   }, 120_000);
+
+  it('plays a workspace that has no human agents, in-process', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'botrelic-chat-'));
+    try {
+      const config = join(folder, 'botrelic.yaml');
+      await writeFile(
+        config,
+        [
+          'workspaces:',
+          '  - id: solo',
+          '    name: Solo Shop',
+          '    phoneNumbers: [{ phoneNumberId: "100000000000009", mode: sandbox }]',
+          '    fallback: { keywords: [human], message: "Nobody is here, but we read everything." }',
+          '',
+        ].join('\n'),
+      );
+      chat = new ChatProcess(['--config', config, '--customer', '15550009999']);
+      await chat.expect(/botrelic chat — Solo Shop \(solo\), sandbox number 100000000000009/, 60_000);
+      chat.type('a human please');
+      await chat.expect(/· fallback: keyword/);
+      await chat.expect(/system ▸ Nobody is here, but we read everything\./);
+      chat.type('/quit');
+      expect(await chat.exited()).toBe(0);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('refuses a workspace the config does not have', async () => {
+    chat = new ChatProcess(['--workspace', 'nope']);
+    await chat.expect(/workspace "nope" is not in the config \(it has demo\)/, 60_000);
+    expect(await chat.exited()).toBe(2);
+  });
 
   it('refuses --url without --token', async () => {
     chat = new ChatProcess(['--url', 'http://127.0.0.1:9']);
