@@ -25,7 +25,9 @@ import { sandboxWorkspacesOf } from './gateway/sandbox-routes.ts';
 import { buildGateway } from './gateway/server.ts';
 import { createStatusRecorder } from './gateway/status-recorder.ts';
 import { INBOX_BUILD_DIR } from './inbox/build-inbox.ts';
+import { type FolderWatcher, watchKnowledgeFolders } from './knowledge/folder-watcher.ts';
 import { createKnowledgeBase, type KnowledgeBase } from './knowledge/knowledge-base.ts';
+import { foldersOf, ingestConfiguredKnowledge } from './knowledge/knowledge-folders.ts';
 import { withSearchCache } from './knowledge/search-cache.ts';
 import { checkDatabase, createDatabase, type DatabaseHandle } from './persistence/database.ts';
 import { createInboxQueries } from './persistence/inbox-queries.ts';
@@ -250,6 +252,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
   });
 
+  let knowledgeWatcher: FolderWatcher | undefined;
   return {
     app,
     knowledge,
@@ -267,8 +270,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       await sweeper.start();
       outbox.start();
       assigner.start();
+      // Folder documents edited while the engine runs are re-indexed; the start above indexed them all.
+      knowledgeWatcher = watchKnowledgeFolders({ knowledge, workspaces: foldersOf(config), logger });
     },
     async stop() {
+      await knowledgeWatcher?.close();
       await app.close();
       await assigner.stop();
       router.close();
@@ -282,27 +288,6 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       if (!options.database) await database.close();
     },
   };
-}
-
-/** Indexes every workspace's knowledge folders; unchanged documents are skipped, so restarts are cheap. */
-async function ingestConfiguredKnowledge(knowledge: KnowledgeBase, config: BotrelicConfig, logger: Logger) {
-  for (const workspace of config.workspaces) {
-    if (workspace.knowledge.length === 0) continue;
-    const result = await knowledge.ingestFolders(
-      workspace.id,
-      workspace.knowledge,
-      workspace.agent.language,
-      (progress) => {
-        if (progress.total >= 20 && progress.done % 10 === 0) {
-          logger.info(
-            { workspaceId: workspace.id, done: progress.done, total: progress.total },
-            'indexing knowledge',
-          );
-        }
-      },
-    );
-    logger.info({ workspaceId: workspace.id, ...result }, 'knowledge base ready');
-  }
 }
 
 /** Connections for the webhook's inbound and status commits: each kind runs one batched commit at a time. */

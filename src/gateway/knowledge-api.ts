@@ -38,6 +38,9 @@ interface DocumentRoute {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
+/** A document of more passages than this is indexed in several batches: its progress is logged after each. */
+const BIG_DOCUMENT_CHUNKS = 500;
+
 /**
  * Knowledge documents over HTTP: `PUT` stores and re-indexes one (a no-op when unchanged), `DELETE`
  * removes it. Changing what the bot says is an administrator's job, so these routes take the admin
@@ -85,12 +88,16 @@ export const knowledgeApi: FastifyPluginAsync<KnowledgeApiOptions> = async (app,
       requireAdmin(request);
       const { workspaceId, documentId } = request.params;
       const language = languageOf(workspaceId);
-      const { indexed } = await options.knowledge.upsertDocument(workspaceId, documentId, {
-        title: request.body.title,
-        content: request.body.content,
-        source: 'api',
-        language,
-      });
+      const { indexed } = await options.knowledge.upsertDocument(
+        workspaceId,
+        documentId,
+        { title: request.body.title, content: request.body.content, source: 'api', language },
+        (progress) => {
+          if (progress.total > BIG_DOCUMENT_CHUNKS) {
+            request.log.info({ workspaceId, documentId, ...progress }, 'indexing knowledge document');
+          }
+        },
+      );
       request.log.info({ workspaceId, documentId, indexed }, 'knowledge document stored');
       return { documentId, indexed };
     },

@@ -25,6 +25,12 @@ export interface IngestProgress {
   document: string;
 }
 
+/** How far the indexing of one document's passages has got: reported after each batch stored. */
+export interface ChunkProgress {
+  done: number;
+  total: number;
+}
+
 export interface IngestResult {
   indexed: string[];
   unchanged: string[];
@@ -37,6 +43,7 @@ export interface KnowledgeBase extends KnowledgeSearch {
     workspaceId: string,
     documentId: string,
     input: DocumentInput,
+    onProgress?: (progress: ChunkProgress) => void,
   ): Promise<{ indexed: boolean }>;
   /** Returns whether the document existed. */
   deleteDocument(workspaceId: string, documentId: string): Promise<boolean>;
@@ -56,6 +63,7 @@ const FILE_SOURCE = 'file:';
 /** Longer queries are cut: the answer to a question is never in its 33rd distinct word. */
 const MAX_QUERY_TERMS = 32;
 const MAX_QUERY_CHARS = 2_000;
+/** Passages stored per insert; a document's progress is reported after each. */
 const INSERT_BATCH = 500;
 /**
  * The score is mostly coverage, the share of the query's weight a passage contains (each term weighted by its
@@ -85,6 +93,7 @@ export function createKnowledgeBase(db: Kysely<Database>): KnowledgeBase {
     workspaceId: string,
     documentId: string,
     input: DocumentInput,
+    onProgress?: (progress: ChunkProgress) => void,
   ): Promise<{ indexed: boolean }> {
     const language = await textSearchConfiguration(input.language);
     const content = withoutNul(input.content);
@@ -145,10 +154,9 @@ export function createKnowledgeBase(db: Kysely<Database>): KnowledgeBase {
         };
       });
       for (let start = 0; start < rows.length; start += INSERT_BATCH) {
-        await trx
-          .insertInto('knowledge_chunks')
-          .values(rows.slice(start, start + INSERT_BATCH))
-          .execute();
+        const batch = rows.slice(start, start + INSERT_BATCH);
+        await trx.insertInto('knowledge_chunks').values(batch).execute();
+        onProgress?.({ done: start + batch.length, total: rows.length });
       }
       return { indexed: true };
     });
@@ -171,23 +179,31 @@ export function createKnowledgeBase(db: Kysely<Database>): KnowledgeBase {
   ): Promise<IngestResult> {
     const files = await listKnowledgeFiles(folders);
     const result: IngestResult = { indexed: [], unchanged: [], deleted: [] };
+    const configuration = await textSearchConfiguration(language);
+    const stored = await db
+      .selectFrom('knowledge_documents')
+      .select(['document_id', 'source', 'language', 'content_hash'])
+      .where('workspace_id', '=', workspaceId)
+      .where('source', 'like', `${FILE_SOURCE}%`)
+      .execute();
+    const storedById = new Map(stored.map((document) => [document.document_id, document]));
     for (const [index, file] of files.entries()) {
       const content = await readFile(file.path, 'utf8');
-      const { indexed } = await upsertDocument(workspaceId, file.documentId, {
-        content,
-        source: pathToFileURL(file.path).href,
-        language,
-      });
+      const source = pathToFileURL(file.path).href;
+      // A file's title comes from its content and name alone: same text at the same path, same document.
+      // Known without chunking it again, which keeps a restart, or a watcher's sync after one edit, cheap.
+      const known = storedById.get(file.documentId);
+      const unchanged =
+        known?.content_hash === sha256(withoutNul(content)) &&
+        known.source === source &&
+        known.language === configuration;
+      const indexed =
+        !unchanged &&
+        (await upsertDocument(workspaceId, file.documentId, { content, source, language })).indexed;
       (indexed ? result.indexed : result.unchanged).push(file.documentId);
       onProgress?.({ done: index + 1, total: files.length, document: file.documentId });
     }
     const present = new Set(files.map((file) => file.documentId));
-    const stored = await db
-      .selectFrom('knowledge_documents')
-      .select('document_id')
-      .where('workspace_id', '=', workspaceId)
-      .where('source', 'like', `${FILE_SOURCE}%`)
-      .execute();
     for (const { document_id } of stored) {
       if (present.has(document_id)) continue;
       await deleteDocument(workspaceId, document_id);

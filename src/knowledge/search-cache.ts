@@ -61,8 +61,8 @@ export function withSearchCache(base: KnowledgeBase, options: SearchCacheOptions
       // Copies: a caller may keep or change what it got without touching what the next one gets.
       return (await entry.hits).map((hit) => ({ ...hit }));
     },
-    upsertDocument: (workspaceId, documentId, input) =>
-      changing(workspaceId, () => base.upsertDocument(workspaceId, documentId, input)),
+    upsertDocument: (workspaceId, documentId, input, onProgress) =>
+      changing(workspaceId, () => base.upsertDocument(workspaceId, documentId, input, onProgress)),
     deleteDocument: (workspaceId, documentId) =>
       changing(workspaceId, () => base.deleteDocument(workspaceId, documentId)),
     ingestFolders: (workspaceId, folders, language, onProgress) =>
