@@ -12,6 +12,12 @@ const CHROMIUM = '/usr/bin/chromium';
 /** The demo workspace's agent in botrelic.yaml (BOTRELIC_DEMO_AGENT_TOKEN unset). */
 const DEMO_TOKEN = 'demo-agent-token-change-me';
 const SCREENSHOT = new URL('../../docs/screenshots/sandbox.png', import.meta.url);
+/** A second sandbox number added to the demo workspace, for the number picker. */
+const SECOND_NUMBER = {
+  phoneNumberId: '106540352242999',
+  displayPhoneNumber: '15550783999',
+  mode: 'sandbox',
+} as const;
 
 const available = existsSync(CHROMIUM);
 if (!available && process.env.CI !== 'true') {
@@ -35,8 +41,10 @@ describe.skipIf(!available && process.env.CI !== 'true')(`the sandbox page in Ch
   beforeAll(async () => {
     if (!available) throw new Error(`Chromium is required in CI but ${CHROMIUM} is missing`);
     await buildInbox();
+    const config = await loadConfig('botrelic.yaml', {});
+    config.workspaces[0]!.phoneNumbers.push(SECOND_NUMBER);
     sandbox = await startSandboxEngine({
-      config: await loadConfig('botrelic.yaml', {}),
+      config,
       env: readEnvironment({}),
       logger: createLogger({ level: 'silent' }),
     });
@@ -110,5 +118,62 @@ describe.skipIf(!available && process.env.CI !== 'true')(`the sandbox page in Ch
       .waitFor({ timeout: 15_000 });
     await inbox.getByRole('button', { name: 'Take over' }).waitFor();
     await inbox.close();
+  }, 90_000);
+
+  /** Which number the customer the page plays wrote to, and in which state their session is, as stored. */
+  async function storedSessionOf(customer: string) {
+    return sandbox.engine.database.db
+      .selectFrom('sessions')
+      .select(['phone_number_id', 'state'])
+      .where('customer_wa_id', '=', customer)
+      .executeTakeFirst();
+  }
+
+  const currentCustomer = async () => (await page.locator('.top .customer strong').textContent())!.slice(1);
+
+  it('starts a new customer, taps a reply button, picks another number and sends a photo', async () => {
+    // Signed in by the test before: the page is still open on the handed-off customer.
+    const before = await currentCustomer();
+    await page.getByRole('button', { name: 'New customer' }).click();
+    expect(await page.locator('.notice').textContent()).toMatch(/You are now a new customer, \+\d+\./);
+    const first = await currentCustomer();
+    expect(first).not.toBe(before);
+    await page.locator('.thread .empty').waitFor();
+    expect(await page.locator('.session-id').textContent()).toBe('No session yet.');
+
+    // The reply button form comes filled in with the demo's "talk to a person" button.
+    const buttonForm = page.getByRole('form', { name: 'Reply button' });
+    expect(await buttonForm.getByLabel('Button id').inputValue()).toBe('talk_to_human');
+    await buttonForm.getByRole('button', { name: 'Tap button' }).click();
+    await page.locator('.bubble.from-customer', { hasText: '↩ Talk to a person' }).waitFor();
+    const pressed = page.locator('.decision.fallback').first();
+    await pressed.waitFor();
+    expect(await pressed.locator('.reason').textContent()).toBe('customer_request');
+    await business('system', 'Let me connect you with our team').waitFor();
+    expect(await storedSessionOf(first)).toEqual({ phone_number_id: '106540352242922', state: 'fallback' });
+
+    // Another sandbox number: the page starts over as a new customer of that number.
+    const picker = page.getByLabel('Sandbox number');
+    expect(await picker.locator('option').allTextContents()).toEqual(['+15550783881', '+15550783999']);
+    await picker.selectOption(SECOND_NUMBER.phoneNumberId);
+    await expect.poll(() => page.locator('.phone-top h2').textContent()).toContain('+15550783999');
+    const second = await currentCustomer();
+    expect(second).not.toBe(first);
+
+    const photoForm = page.getByRole('form', { name: 'Photo' });
+    await photoForm.getByLabel('Photo caption').fill('It arrived broken');
+    await photoForm.getByRole('button', { name: 'Send photo' }).click();
+    await page.locator('.bubble.from-customer', { hasText: '📷 Photo It arrived broken' }).waitFor();
+    const unsupported = page.locator('.decision.fallback').first();
+    await unsupported.waitFor();
+    expect(await unsupported.locator('.reason').textContent()).toBe('unsupported');
+    expect(await unsupported.locator('.evidence').textContent()).toContain('image');
+    expect(await photoForm.getByLabel('Photo caption').inputValue()).toBe('');
+    await expect
+      .poll(() => storedSessionOf(second))
+      .toEqual({
+        phone_number_id: SECOND_NUMBER.phoneNumberId,
+        state: 'fallback',
+      });
   }, 90_000);
 });
