@@ -72,6 +72,7 @@ export interface ActorHostOptions {
   staleMessageAgeMs?: number;
   /** Live actors idle this long are passivated (stopped; their state is already in the store). */
   idleMs: number;
+  /** Starting an actor beyond this passivates the least recently used idle ones; the sweep enforces it too. */
   maxLiveActors: number;
   inspect?: (event: InspectionEvent) => void;
   /** Called after a commit that wrote outbound intents: the sender delivers them without waiting for its poll. */
@@ -168,6 +169,17 @@ export class ActorHost {
 
   /** Stops actors idle past `idleMs`, then the least recently used beyond `maxLiveActors`. */
   passivateIdle(): number {
+    const passivated = this.#passivate(this.#options.idleMs);
+    // A mailbox with no actor and no work is only a map entry: drop it (closed, passivated, not found).
+    for (const [id, cell] of this.#cells) if (!cell.live && cell.mailbox.depth === 0) this.#cells.delete(id);
+    return passivated;
+  }
+
+  /**
+   * Passivates actors idle for `idleMs`, and then the least recently used idle ones while more than
+   * `maxLiveActors` are live. An actor with work queued or an AI call running is never idle.
+   */
+  #passivate(idleMs: number): number {
     const now = this.#options.clock.now();
     const candidates = [...this.#cells.values()]
       .filter(
@@ -178,13 +190,11 @@ export class ActorHost {
     let excess = this.liveActors - this.#options.maxLiveActors;
     let passivated = 0;
     for (const cell of candidates) {
-      if (now - cell.lastActivity < this.#options.idleMs && excess <= 0) break;
+      if (now - cell.lastActivity < idleMs && excess <= 0) break;
       this.#release(cell);
       excess--;
       passivated++;
     }
-    // A mailbox with no actor and no work is only a map entry: drop it (closed, passivated, not found).
-    for (const [id, cell] of this.#cells) if (!cell.live && cell.mailbox.depth === 0) this.#cells.delete(id);
     if (passivated > 0) this.#options.metrics.passivations.inc(passivated);
     return passivated;
   }
@@ -409,6 +419,7 @@ export class ActorHost {
     });
     cell.live.actor.start();
     this.#countLive(1, record.state);
+    this.#enforceLiveLimit();
     this.#armTimer(cell);
     this.#options.metrics.rehydrations.inc();
     this.#options.metrics.rehydrationSeconds.observe((performance.now() - started) / 1000);
@@ -453,6 +464,7 @@ export class ActorHost {
     });
     live.actor.start();
     this.#countLive(1, record.state);
+    this.#enforceLiveLimit();
     return live;
   }
 
@@ -549,6 +561,14 @@ export class ActorHost {
     live.timer = this.#options.clock.setTimer(() => {
       this.fireTimeout(cell.address).catch(() => undefined);
     }, deadline.at - this.#options.clock.now());
+  }
+
+  /**
+   * A burst of new conversations must not wait for the next sweep to respect the limit. The actor just started
+   * is safe: its own job is running, so its mailbox is not empty.
+   */
+  #enforceLiveLimit(): void {
+    if (this.liveActors > this.#options.maxLiveActors) this.#passivate(Number.POSITIVE_INFINITY);
   }
 
   #countLive(delta: number, state: string): void {

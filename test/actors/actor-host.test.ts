@@ -204,7 +204,7 @@ describe('actor host', () => {
     await harness.settle();
   });
 
-  it('passivates idle actors and the least recently used beyond the live limit, and rehydrates them', async () => {
+  it('passivates the least recently used idle actors as a new one starts beyond the live limit, and rehydrates them', async () => {
     const { engine, agent } = harness;
     await harness.advance(61_000);
     engine.host.passivateIdle();
@@ -215,12 +215,13 @@ describe('actor host', () => {
       await agent.reply(`hi ${i}`);
       await harness.settle();
       addresses.push(address);
+      // Limit three, without waiting for a sweep: the least recently used go as the fourth and fifth start.
+      expect(engine.host.liveActors).toBe(Math.min(i + 1, 3));
     }
-    // Five live, limit three: the two least recently used go.
-    expect(engine.host.passivateIdle()).toBe(2);
-    expect(engine.host.liveActors).toBe(3);
     expect(engine.host.liveSnapshot(addresses[0]!)).toBeUndefined();
+    expect(engine.host.liveSnapshot(addresses[1]!)).toBeUndefined();
     expect(engine.host.liveSnapshot(addresses[4]!)?.value).toBe('active');
+    expect(engine.host.passivateIdle()).toBe(0);
     // Past the idle time every one goes.
     await harness.advance(61_000);
     engine.host.passivateIdle();
@@ -235,6 +236,29 @@ describe('actor host', () => {
     ]);
     expect((await metric('botrelic_rehydrations_total')) - rehydrationsBefore).toBe(1);
     await agent.reply('welcome back');
+    await harness.settle();
+  });
+
+  it('keeps actors whose AI is composing live beyond the limit, and passivates idle ones when the next starts', async () => {
+    const { engine, agent } = harness;
+    await harness.advance(61_000);
+    engine.host.passivateIdle();
+    const composing = [];
+    for (let i = 0; i < 4; i++) {
+      composing.push(await harness.customerSays('acme', ACME_NUMBER, nextCustomer(), `question ${i}`));
+    }
+    // Four composing, limit three: none of them is idle, so none is stopped mid-answer.
+    expect(engine.host.liveActors).toBe(4);
+    expect(composing.every((address) => engine.host.liveSnapshot(address)?.value === 'ai_responding')).toBe(
+      true,
+    );
+    for (let i = 0; i < 4; i++) await agent.reply(`answer ${i}`);
+    await harness.settle();
+    expect(engine.host.liveActors).toBe(4);
+    await harness.customerSays('acme', ACME_NUMBER, nextCustomer(), 'one more');
+    // The fifth starts: the two least recently used idle ones go, the newcomer stays.
+    expect(engine.host.liveActors).toBe(3);
+    await agent.reply('welcome');
     await harness.settle();
   });
 
