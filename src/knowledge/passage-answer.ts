@@ -91,12 +91,16 @@ function scoreUnits(question: string, hits: KnowledgeHit[], units: Unit[]): Scor
       affinity: 1 + 2 * headingAffinity(asked, heading),
     };
   });
-  return units.map((unit) => {
+  const wordScore = (unit: Unit): number => {
     const passage = passages[unit.hit]!;
-    let score = subject.reduce((sum, term, i) => {
+    return subject.reduce((sum, term, i) => {
       if (found(term, unit.words)) return sum + passage.weights[i]!;
       return passage.inHeading[i] ? sum + HEADING_WEIGHT * passage.weights[i]! : sum;
     }, 0);
+  };
+  return units.map((unit) => {
+    const passage = passages[unit.hit]!;
+    let score = wordScore(unit);
     if (unit.kind === 'list' || unit.kind === 'table') {
       // A whole list or table only when none of its items or rows is itself about the question.
       const precise = unit.parts.some(
@@ -104,7 +108,9 @@ function scoreUnits(question: string, hits: KnowledgeHit[], units: Unit[]): Scor
           part.kind !== 'sentence' &&
           subject.some((term, i) => !passage.inTitle[i] && found(term, part.ownWords)),
       );
-      score = precise ? 0 : ENUMERATION_WEIGHT * score;
+      // Otherwise it is worth at least its best part: an item that matched on the title's words alone ("payment
+      // method" in "Payment methods") is one of the enumeration asked for, not the answer by itself.
+      score = precise ? 0 : ENUMERATION_WEIGHT * Math.max(score, ...unit.parts.map(wordScore));
     }
     return { unit, score: score * hits[unit.hit]!.score * passage.affinity };
   });

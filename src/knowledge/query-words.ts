@@ -12,16 +12,18 @@ const FILLER = new Set(
     all not no yes just also very too much many long get got take know tell want wanna like please pls plz thanks
     thank thx hi hello hey hiya ok okay question wondering help dear sir madam guys im ill dont don doesn didn isn
     aren cant policy policies info information details near nearby sell sells buy offer offers yesterday today
-    tomorrow`,
+    tomorrow something anything everything nothing someone anyone somebody anybody somewhere anywhere thing
+    things stuff`,
     `de la el los las un una unos unas que en por para con sin del al se su sus mi mis tu tus lo le les me te nos
     es son esta estan estoy ser hay como cual cuales cuando quien cuanto cuanta cuantos cuantas porque pero si ya
     muy mas tambien hola buenas buenos gracias favor porfa porfavor quiero quisiera queria querria saber puedo
     puede pueden podria podrias podrian tienen tiene tienes teneis tenemos hacen hace haceis hacer hago ayuda
     ayudar pregunta consulta vale este esto ese eso politica politicas informacion cerca vendeis venden vendes
-    vender ayer hoy manana hice compre`,
+    vender ayer hoy manana hice compre algo alguien algun alguno alguna algunos algunas nada nadie cualquier
+    cualquiera cosa cosas`,
     `os as um uma do da dos das em na nas com eu voce voces meu minha seu sua sao estao tem ha qual quais quando
     quanto quanta quantos quantas mas sim nao ja muito mais ola oi bom boa obrigado obrigada gostaria posso podem
-    perto vendem`,
+    perto vendem algo alguem algum alguma alguns algumas nada ninguem qualquer coisa coisas`,
   ]
     .join(' ')
     .split(/\s+/),

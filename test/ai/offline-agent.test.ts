@@ -124,6 +124,11 @@ describe('offline agent on the demo knowledge base', () => {
     ['Thank you so much!', "You're welcome! Is there anything else I can help you with?"],
     ['ok thanks 👍', "You're welcome! Is there anything else I can help you with?"],
     ['👍', "You're welcome! Is there anything else I can help you with?"],
+    ['❤️🙏', "You're welcome! Is there anything else I can help you with?"],
+    ['👍🏽', "You're welcome! Is there anything else I can help you with?"],
+    ['👋', 'Hi! 👋 How can I help you today?'],
+    ['☕', 'Is there anything I can help you with?'],
+    ['🤔🤔', 'Is there anything I can help you with?'],
     ['bye', 'Thanks for writing! Have a nice day. 👋'],
     ['Hola, buenas tardes', '¡Hola! 👋 ¿En qué puedo ayudarte?'],
     ['muchas gracias', '¡De nada! ¿Puedo ayudarte con algo más?'],
@@ -229,12 +234,73 @@ describe('offline agent on the demo knowledge base', () => {
     });
   });
 
-  it('hands off a message with nothing to read', async () => {
-    const reaction: CustomerMessage = { wamid: 'wamid.reaction', type: 'reaction', text: null, sentAt: 0 };
-    expect(await agent.generateReply(request([reaction]), new AbortController().signal)).toMatchObject({
+  it.each([
+    ['😡', '😡'],
+    ['👎', '👎'],
+    ['ok 😤', '😤'],
+    ['gracias 😢😢', '😢'],
+  ])('hands %j to a person: the customer is upset', async (message, emoji) => {
+    const before = queries.length;
+    expect(await ask(message)).toMatchObject({
+      kind: 'fallback',
+      reason: 'customer_request',
+      evidence: { rule: 'upset_emoji', emoji },
+    });
+    expect(queries.length).toBe(before);
+  });
+
+  it('takes a reaction for what its emoji says, and a reaction taken back for no question at all', async () => {
+    const reaction = (emoji: string | null): CustomerMessage => ({
+      wamid: `wamid.reaction-${++wamids}`,
+      type: 'reaction',
+      text: emoji,
+      sentAt: 0,
+    });
+    const before = queries.length;
+    const replyTo = async (message: CustomerMessage) =>
+      agent.generateReply(request([message]), new AbortController().signal);
+
+    expect(reply(await replyTo(reaction('👍'))).text).toBe(
+      "You're welcome! Is there anything else I can help you with?",
+    );
+    expect(await replyTo(reaction('👎'))).toMatchObject({ kind: 'fallback', reason: 'customer_request' });
+    expect(reply(await replyTo(reaction(null))).text).toBe('Is there anything I can help you with?');
+    expect(queries.length).toBe(before);
+  });
+
+  it('greets a customer who opens the chat', async () => {
+    const welcome: CustomerMessage = {
+      wamid: 'wamid.welcome',
+      type: 'request_welcome',
+      text: null,
+      sentAt: 0,
+    };
+    expect(reply(await agent.generateReply(request([welcome]), new AbortController().signal)).text).toBe(
+      'Hi! 👋 How can I help you today?',
+    );
+  });
+
+  it('hands off any other message with nothing to read', async () => {
+    const empty: CustomerMessage = { wamid: 'wamid.empty', type: 'unknown', text: null, sentAt: 0 };
+    expect(await agent.generateReply(request([empty]), new AbortController().signal)).toMatchObject({
       kind: 'fallback',
       reason: 'unsupported',
     });
+  });
+
+  it('reads "something" as no subject: "How do I return something?" gets the return steps', async () => {
+    const answer = reply(await ask('How do I return something?'));
+    expect(answer.chunks[0]).toBe('returns-and-refunds.md#4');
+    expect(answer.text).toContain('return instructions');
+    expect(answer.text).not.toContain('warranty');
+  });
+
+  it('lists every payment method, in the café and online, when asked for the methods', async () => {
+    const answer = reply(await ask('What payment methods do you accept?'));
+    for (const method of ['Cash', 'Visa', 'Apple Pay', 'PayPal', 'Gift card codes']) {
+      expect(answer.text).toContain(method);
+    }
+    expect(answer.text.length).toBeLessThanOrEqual(500);
   });
 });
 

@@ -44,6 +44,35 @@ const PAYMENTS = hit(
 );
 
 describe('answerFromPassages', () => {
+  it('lists the whole enumeration when its items match the question on the title words alone', () => {
+    const cafe = hit(
+      'payment-methods.md#0',
+      'In the café',
+      'The café accepts:\n\n- Cash\n- Visa and Mastercard\n- Gift cards',
+      0.96,
+      'Payment methods',
+    );
+    const online = hit(
+      'payment-methods.md#1',
+      'In the online shop',
+      'At checkout you can pay with:\n\n- Visa\n- PayPal\n- Gift card codes (combine them with another payment method)',
+      0.95,
+      'Payment methods',
+    );
+    const answer = answerFromPassages('What payment methods do you accept?', [cafe, online])!;
+    // Each passage's whole list, under its heading, whichever leads.
+    expect(answer.text.split('\n\n').sort()).toEqual([
+      ['*In the café*', 'The café accepts:', '- Cash', '- Visa and Mastercard', '- Gift cards'].join('\n'),
+      [
+        '*In the online shop*',
+        'At checkout you can pay with:',
+        '- Visa',
+        '- PayPal',
+        '- Gift card codes (combine them with another payment method)',
+      ].join('\n'),
+    ]);
+  });
+
   it('quotes the row a question names, not the whole table', () => {
     expect(answerFromPassages('How much is a cappuccino?', [DRINKS])).toEqual({
       text: 'Cappuccino: $4.20',
