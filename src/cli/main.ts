@@ -1,19 +1,20 @@
-import { parseArgs } from 'node:util';
-import { createEngine } from '../app.ts';
-import { type Environment, readEnvironment } from '../config/environment.ts';
-import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { EnvironmentError, readEnvironment } from '../config/environment.ts';
+import { ConfigError } from '../config/load-config.ts';
 import { sessionMachineJson, sessionMachineMermaid } from '../machines/session-diagram.ts';
-import { createLogger } from '../observability/logger.ts';
-import { createDatabase } from '../persistence/database.ts';
-import { migrateToLatest } from '../persistence/migrate.ts';
 import { chatCommand } from './chat-command.ts';
-import { createInspector } from './inspector.ts';
+import { type CliArguments, parseCliArguments } from './cli-arguments.ts';
+import { CliError } from './cli-error.ts';
+import { migrateCommand } from './migrate-command.ts';
+import { serveCommand } from './serve-command.ts';
 import { testCommand } from './test-command.ts';
 
 const USAGE = `Usage: botrelic <command> [options]
 
 Commands:
-  serve [--config FILE] [--inspect[=URL]]   run the gateway and the actor host in one process
+  serve [--config FILE] [--inspect[=URL]] [--inspect-port PORT]
+                                             run the gateway and the actor host in one process; --inspect
+                                             streams session actors to a Stately inspector (the local bridge
+                                             on port 8080 or PORT, or a running one at URL: ws://host:port)
   migrate                                    apply database migrations and exit
   machine [--json | --mermaid]               print the session machine (default: both)
   test [PATHS...] [--config FILE]            run scenario files (default: scenarios/) in-process; see docs/scenarios.md
@@ -23,115 +24,91 @@ Commands:
 Environment: DATABASE_URL, NATS_URL, BOTRELIC_CONFIG, BOTRELIC_DATA_DIR, PORT, HOST, LOG_LEVEL,
 ANTHROPIC_API_KEY, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN, WHATSAPP_GRAPH_URL (see README).`;
 
-async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    // A bare `--inspect` means the default inspector URL; parseArgs wants a value, so give it an empty one.
-    args: argv.map((arg) => (arg === '--inspect' ? '--inspect=' : arg)),
-    allowPositionals: true,
-    options: {
-      config: { type: 'string' },
-      inspect: { type: 'string' },
-      json: { type: 'boolean' },
-      mermaid: { type: 'boolean' },
-      url: { type: 'string' },
-      token: { type: 'string' },
-      workspace: { type: 'string' },
-      number: { type: 'string' },
-      customer: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const [command] = positionals;
-  if (values.help || !command) {
-    console.log(USAGE);
-    return command || values.help ? 0 : 2;
+/** The environment, read only by commands that use it: `botrelic machine` runs whatever PORT says. */
+function environment() {
+  try {
+    return readEnvironment(process.env);
+  } catch (error) {
+    if (!(error instanceof EnvironmentError)) throw error;
+    throw new CliError(error.problems.map((problem) => `invalid environment variable ${problem}`).join('\n'));
   }
-  const env = readEnvironment(process.env);
+}
+
+async function main(args: CliArguments): Promise<number> {
+  const { command } = args;
+  if (args.help || !command) {
+    console.log(USAGE);
+    return command || args.help ? 0 : 2;
+  }
   switch (command) {
     case 'serve':
-      return serve(env, values.config, values.inspect);
+      return serveCommand({
+        env: environment(),
+        variables: process.env,
+        configPath: args.config,
+        inspect: args.inspect,
+        inspectPort: args.inspectPort,
+      });
     case 'migrate':
-      return migrate(env);
+      return migrateCommand(environment());
     case 'test':
       return testCommand({
-        env,
+        env: environment(),
         variables: process.env,
-        configPath: values.config,
-        paths: positionals.slice(1),
+        configPath: args.config,
+        paths: args.operands,
         style: { color: process.stdout.isTTY === true && !process.env.NO_COLOR },
       });
     case 'chat':
       return chatCommand({
-        env,
+        env: environment(),
         variables: process.env,
-        configPath: values.config,
-        url: values.url,
-        token: values.token,
-        workspace: values.workspace,
-        phoneNumber: values.number,
-        customer: values.customer,
+        configPath: args.config,
+        url: args.url,
+        token: args.token,
+        workspace: args.workspace,
+        phoneNumber: args.number,
+        customer: args.customer,
         input: process.stdin,
         output: process.stdout,
       });
     case 'machine':
-      if (!values.mermaid) console.log(JSON.stringify(sessionMachineJson(), null, 2));
-      if (!values.json) console.log(sessionMachineMermaid());
+      if (!args.mermaid) console.log(JSON.stringify(sessionMachineJson(), null, 2));
+      if (!args.json) console.log(sessionMachineMermaid());
       return 0;
     default:
-      console.error(`unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+      throw new CliError(`unknown command "${command}"`);
   }
 }
 
-async function serve(env: Environment, configPath: string | undefined, inspectUrl: string | undefined) {
-  const logger = createLogger({ level: env.LOG_LEVEL });
-  const config = await loadConfig(configPath ?? env.BOTRELIC_CONFIG, process.env);
-  const inspector = inspectUrl === undefined ? undefined : createInspector(inspectUrl, logger);
-  const engine = await createEngine({ config, env, logger, inspect: inspector?.inspect });
-  await engine.start();
-  const address = await engine.app.listen({ port: env.PORT, host: env.HOST });
-  logger.info(
-    {
-      address,
-      database: engine.database.dialect,
-      transport: env.NATS_URL ? 'nats' : 'in-process',
-      ai: env.ANTHROPIC_API_KEY ? 'anthropic' : 'offline',
-      workspaces: config.workspaces.map((workspace) => workspace.id),
-    },
-    'botrelic is serving',
+/**
+ * The failed system call behind an error (`connect ECONNREFUSED 127.0.0.1:5432`, `getaddrinfo ENOTFOUND nats`),
+ * itself or as its cause: an unreachable service, which no code of ours is at fault for.
+ */
+function systemFailure(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  if (typeof (error as NodeJS.ErrnoException).syscall === 'string') return error.message;
+  const cause = systemFailure(error.cause);
+  return cause && `${error.message} (${cause})`;
+}
+
+/** What the person at the terminal sees when a command cannot run: their mistake in one line, a bug in full. */
+function report(error: unknown): number {
+  if (error instanceof CliError) {
+    for (const line of error.message.split('\n')) console.error(`botrelic: ${line}`);
+    return error.exitCode;
+  }
+  // A bad configuration and an unreachable service are the operator's to fix: what is wrong, without a stack.
+  const failure = systemFailure(error);
+  if (error instanceof ConfigError) console.error(error.message);
+  else if (failure) console.error(`botrelic: ${failure}`);
+  else console.error(error);
+  return 1;
+}
+
+Promise.resolve()
+  .then(() => main(parseCliArguments(process.argv.slice(2))))
+  .then(
+    (code) => process.exit(code),
+    (error: unknown) => process.exit(report(error)),
   );
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      logger.info({ signal }, 'shutting down: draining session mailboxes');
-      resolve();
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
-  });
-  await engine.stop();
-  inspector?.stop();
-  logger.info('stopped');
-  return 0;
-}
-
-async function migrate(env: Environment) {
-  const database = env.DATABASE_URL
-    ? await createDatabase({ url: env.DATABASE_URL })
-    : await createDatabase({ dataDir: env.BOTRELIC_DATA_DIR });
-  try {
-    const applied = await migrateToLatest(database.db);
-    console.log(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
-  } finally {
-    await database.close();
-  }
-  return 0;
-}
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    // A bad configuration is the user's to fix: say what is wrong, without a stack trace.
-    console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(1);
-  },
-);

@@ -1,6 +1,19 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
 
+/** A whole number within bounds, with a message that says which numbers and what came instead. */
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.string().transform((value, ctx) => {
+    const number = Number(value);
+    if (/^\d+$/.test(value) && number >= min && number <= max) return number;
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a whole number ${range}, got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  });
+
 const duration = z.string().transform((value, ctx) => {
   try {
     return parseDuration(value);
@@ -19,7 +32,7 @@ const environmentSchema = z.object({
   NATS_URL: z.string().optional(),
   BOTRELIC_DATA_DIR: z.string().default('./data'),
   BOTRELIC_CONFIG: z.string().default('botrelic.yaml'),
-  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  PORT: wholeNumber(0, 65_535).default(3000),
   HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ANTHROPIC_API_KEY: z.string().optional(),
@@ -33,7 +46,7 @@ const environmentSchema = z.object({
   /** Live session actors idle this long are passivated (their state is already stored). */
   BOTRELIC_ACTOR_IDLE_TIMEOUT: duration.default(10 * 60_000),
   /** Beyond this many live actors the least recently used are passivated. */
-  BOTRELIC_MAX_LIVE_ACTORS: z.coerce.number().int().min(1).default(100_000),
+  BOTRELIC_MAX_LIVE_ACTORS: wholeNumber(1).default(100_000),
   /** Meta redelivers for days after an outage: messages this much older than their arrival are stale. */
   BOTRELIC_STALE_MESSAGE_AGE: duration.default(60 * 60_000),
   /**
@@ -47,16 +60,25 @@ const environmentSchema = z.object({
   /** The outbox sender looks for due rows this often, besides being woken by every commit that writes some. */
   BOTRELIC_OUTBOX_POLL_INTERVAL: duration.default(1_000),
   /** Graph API attempts (5xx, 429, 130429 and timeouts are retried with backoff) before a message is failed. */
-  BOTRELIC_OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
+  BOTRELIC_OUTBOX_MAX_ATTEMPTS: wholeNumber(1).default(10),
   /** Messages per second this process sends from one phone number: Meta's default throughput is 80. */
   BOTRELIC_PHONE_NUMBER_RATE: z.coerce.number().positive().default(80),
   /** A sandbox message turns delivered after this and read after twice this; 0s turns the ticks off. */
   BOTRELIC_SANDBOX_RECEIPT_DELAY: duration.default(1_000),
   /** Adds this many milliseconds to every AI call: the benchmark's stand-in for a slow model. */
-  BOTRELIC_AI_LATENCY_MS: z.coerce.number().int().min(0).default(0),
+  BOTRELIC_AI_LATENCY_MS: wholeNumber(0).default(0),
 });
 
 export type Environment = z.output<typeof environmentSchema>;
+
+/** Every bad variable, one line each (`PORT: expected a whole number…`); values of secrets are never echoed. */
+export class EnvironmentError extends Error {
+  override readonly name = 'EnvironmentError';
+
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid environment:\n${problems.join('\n')}`);
+  }
+}
 
 export function readEnvironment(env: Record<string, string | undefined>): Environment {
   const present = Object.fromEntries(
@@ -64,8 +86,9 @@ export function readEnvironment(env: Record<string, string | undefined>): Enviro
   );
   const result = environmentSchema.safeParse(present);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`invalid environment:\n${problems.join('\n')}`);
+    throw new EnvironmentError(
+      result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    );
   }
   return result.data;
 }
