@@ -18,6 +18,7 @@ import { requireAppSecretForProduction } from './config/app-secret-check.ts';
 import type { Environment } from './config/environment.ts';
 import type { BotrelicConfig } from './config/workspace-config.ts';
 import { createAgentAuthenticator } from './gateway/agent-auth.ts';
+import { closeGateway } from './gateway/close-gateway.ts';
 import { createInboundMetrics } from './gateway/inbound-metrics.ts';
 import { createInboundRecorder, type InboundRecorder } from './gateway/inbound-recorder.ts';
 import { createPhoneNumberDirectory } from './gateway/phone-number-directory.ts';
@@ -275,7 +276,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
     async stop() {
       await knowledgeWatcher?.close();
-      await app.close();
+      await closeGateway(app);
+      // The last requests' doorbells may still be on their way: they reach the router before it unsubscribes.
+      await transport.flush().catch(() => undefined);
       await assigner.stop();
       router.close();
       await sweeper.stop();
