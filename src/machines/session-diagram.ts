@@ -1,4 +1,4 @@
-import type { AnyStateNode } from 'xstate';
+import type { AnyStateNode, AnyTransitionDefinition } from 'xstate';
 import { sessionMachine } from './session.ts';
 
 /** A guard's readable name: `timerDue`, or `timerDue and closesOnHandoffTimeout` for combinators. */
@@ -13,20 +13,50 @@ function guardName(guard: unknown): string | undefined {
   return (guard as { type?: string }).type;
 }
 
+/** One transition as it can be taken in one state; `label` is its line in the diagram. */
+export interface MachineEdge {
+  state: AnyStateNode;
+  transition: AnyTransitionDefinition;
+  label: string;
+}
+
+function edgeOf(state: AnyStateNode, transition: AnyTransitionDefinition, suffix = ''): MachineEdge {
+  const guard = guardName(transition.guard);
+  // A targetless transition stays in the state it was taken in.
+  const targets = (transition.target ?? [state]).map((target) => target.key).join(', ');
+  const label = `${state.key} --> ${targets}: ${transition.eventType}${guard ? ` [${guard}]` : ''}${suffix}`;
+  return { state, transition, label };
+}
+
+/**
+ * Every transition of the machine, per state it can be taken in. The machine's own transitions (declared on the
+ * root, not on a state) apply in every state that does not always handle the event itself; Mermaid has no edge
+ * for the whole machine, so each such state gets its own.
+ */
+export function sessionMachineEdges(): MachineEdge[] {
+  const edges: MachineEdge[] = [];
+  for (const state of Object.values(sessionMachine.root.states) as AnyStateNode[]) {
+    for (const transitions of state.transitions.values()) {
+      for (const transition of transitions) edges.push(edgeOf(state, transition));
+    }
+    if (state.type === 'final') continue;
+    for (const [eventType, transitions] of sessionMachine.root.transitions) {
+      const handledAlways =
+        state.transitions.get(eventType)?.some((transition) => !transition.guard) ?? false;
+      if (handledAlways) continue;
+      for (const transition of transitions) edges.push(edgeOf(state, transition, ' (any state)'));
+    }
+  }
+  return edges;
+}
+
 /** The session machine as a Mermaid state diagram: the README's diagram is this text, checked by a test. */
 export function sessionMachineMermaid(): string {
   const lines = ['stateDiagram-v2', `  [*] --> ${sessionMachine.root.initial?.target[0]?.key}`];
+  const edges = sessionMachineEdges();
   const states = Object.values(sessionMachine.root.states) as AnyStateNode[];
   for (const state of states) {
-    for (const [eventType, transitions] of state.transitions) {
-      for (const transition of transitions) {
-        const targets = transition.target ?? [state];
-        const guard = guardName(transition.guard);
-        for (const target of targets) {
-          lines.push(`  ${state.key} --> ${target.key}: ${eventType}${guard ? ` [${guard}]` : ''}`);
-        }
-      }
-    }
+    for (const edge of edges) if (edge.state === state) lines.push(`  ${edge.label}`);
     if (state.type === 'final') lines.push(`  ${state.key} --> [*]`);
   }
   for (const state of states) {

@@ -26,6 +26,19 @@ describe('the session machine diagram', () => {
     expect(diagram).toContain('fallback --> closed: session.timeout [timerDue and closesOnHandoffTimeout]');
   });
 
+  it('draws the machine’s own (root) transitions in every state they apply to', () => {
+    const diagram = sessionMachineMermaid();
+    const rootEvents = [...sessionMachine.root.transitions.keys()];
+    expect(rootEvents).toContain('message.status');
+    for (const [name, state] of Object.entries(sessionMachine.root.states)) {
+      for (const eventType of rootEvents) {
+        const line = `  ${name} --> ${name}: ${eventType} (any state)`;
+        if (state.type === 'final') expect(diagram).not.toContain(line);
+        else expect(diagram).toContain(line);
+      }
+    }
+  });
+
   it('is what `botrelic machine --mermaid` prints, and --json is the machine definition', async () => {
     const run = promisify(execFile);
     const mermaid = await run(process.execPath, ['bin/botrelic.js', 'machine', '--mermaid']);
