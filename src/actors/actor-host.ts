@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { type Actor, createActor, fromCallback, type InspectionEvent } from 'xstate';
+import { type Actor, assign, createActor, fromCallback, type InspectionEvent } from 'xstate';
 import type { ReplyAgent, ReplyOutcome } from '../ai/reply-agent.ts';
 import type { Clock, TimerHandle } from '../clock/clock.ts';
 import {
+  type HandoffRouting,
   type HistoryEntry,
   type ReplyRequest,
   SESSION_MACHINE_VERSION,
@@ -66,7 +67,11 @@ export interface ActorHostOptions {
   metrics: HostMetrics;
   /** Per workspace: the settings a new session starts with. Unknown workspaces are refused. */
   settingsFor(workspaceId: string): SessionMachineSettings | undefined;
-  /** Per workspace: which team a fallback goes to (handoff-routing.ts); none means the default team. */
+  /**
+   * Per workspace: which team a fallback goes to (handoff-routing.ts), applied whenever a session enters
+   * `fallback`, whoever decided it (the AI agent, the AI timeout, the low-confidence backstop); none means the
+   * default team.
+   */
   handoffRulesFor?(workspaceId: string): readonly HandoffRule[] | undefined;
   /** Inbound messages that reached the gateway this long after Meta's timestamp are stale (toCustomerMessage). */
   staleMessageAgeMs?: number;
@@ -132,6 +137,11 @@ export class ActorHost {
           // A burst re-enters `ai_responding` once per message: the newest one wins, shown once per commit.
           if (live) live.typingFor = context.unanswered.at(-1)?.wamid;
         },
+        routeHandoff: assign(({ context }, routing: HandoffRouting) => {
+          const rules = this.#options.handoffRulesFor?.(context.workspaceId) ?? [];
+          const teamId = routeHandoff(rules, routing, routing.messages);
+          return teamId === undefined || !context.handoff ? {} : { handoff: { ...context.handoff, teamId } };
+        }),
       },
       actors: {
         generateReply: fromCallback<SessionEvent, ReplyRequest>(({ input }) => this.#startReply(input)),
@@ -320,7 +330,6 @@ export class ActorHost {
     cell: Cell,
     actor: SessionActor,
     invocation: ReplyInvocation,
-    request: ReplyRequest,
     outcome: ReplyOutcome,
   ): Promise<void> {
     return this.#post(cell.address, async () => {
@@ -329,14 +338,6 @@ export class ActorHost {
       if (invocation.cancelled || cell.live?.actor !== actor) return;
       const before = actor.getSnapshot();
       const at = this.#options.clock.now();
-      const teamId =
-        outcome.kind === 'fallback'
-          ? routeHandoff(
-              this.#options.handoffRulesFor?.(cell.address.workspaceId) ?? [],
-              outcome,
-              request.unanswered,
-            )
-          : undefined;
       const event: SessionEvent =
         outcome.kind === 'reply'
           ? {
@@ -352,7 +353,6 @@ export class ActorHost {
               at,
               reason: outcome.reason,
               evidence: outcome.evidence,
-              ...(teamId === undefined ? {} : { teamId }),
             };
       actor.send(event);
       this.#options.metrics.eventsApplied.inc({ type: event.type });
@@ -381,12 +381,12 @@ export class ActorHost {
           (error: unknown): ReplyOutcome => ({
             kind: 'fallback',
             reason: 'ai_error',
-            evidence: { error: error instanceof Error ? error.message : String(error) },
+            evidence: { rule: 'ai_error', error: error instanceof Error ? error.message : String(error) },
           }),
         )
         .then((outcome) => {
           invocation.settled = true;
-          return this.#applyReply(cell, actor, invocation, request, outcome);
+          return this.#applyReply(cell, actor, invocation, outcome);
         })
         .catch((error: unknown) => cell.log.error({ err: error }, 'AI reply not applied'));
     });

@@ -14,5 +14,6 @@ export function sessionSettingsFor(workspace: WorkspaceConfig): SessionMachineSe
     maxLowConfidenceTurns: workspace.fallback.maxLowConfidenceTurns,
     historyLimit: workspace.sessions.historyLimit,
     defaultTeamId: workspace.humanTeams[0]?.id ?? null,
+    closedMessage: workspace.sessions.closedMessage ?? null,
   };
 }

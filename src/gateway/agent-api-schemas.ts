@@ -102,7 +102,7 @@ export const sessionView = z.object({
     version: z.number(),
     createdAt: ms,
     closedAt: ms.nullable(),
-    closedReason: z.enum(['inactivity', 'agent', 'handoff_timeout']).nullable(),
+    closedReason: z.enum(['inactivity', 'human_inactivity', 'agent', 'handoff_timeout']).nullable(),
   }),
   transcript: z.array(transcriptMessage),
   decisions: z.array(decision).describe("the AI's answers and fallbacks, with confidence and evidence"),

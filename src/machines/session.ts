@@ -1,10 +1,10 @@
-import { and, assign, fromCallback, setup } from 'xstate';
+import { and, assign, enqueueActions, fromCallback, setup } from 'xstate';
 
 /**
  * Bumped whenever a change to context or states would make an older persisted snapshot load wrongly;
  * `migrateSessionSnapshot` (session-snapshot.ts) brings older snapshots up to date.
  */
-export const SESSION_MACHINE_VERSION = 1;
+export const SESSION_MACHINE_VERSION = 2;
 
 export type FallbackReason =
   | 'keyword'
@@ -15,6 +15,9 @@ export type FallbackReason =
   | 'customer_request';
 
 export type TimerKind = 'inactivity' | 'ai' | 'handoff' | 'human_inactivity';
+
+/** Why a session closed: the customer's silence, the agent's, an agent's close, or a handoff nobody took. */
+export type ClosedReason = 'inactivity' | 'human_inactivity' | 'agent' | 'handoff_timeout';
 
 /** Meta's 24-hour customer service window. */
 export const SERVICE_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -31,6 +34,8 @@ export interface SessionMachineSettings {
   maxLowConfidenceTurns: number;
   historyLimit: number;
   defaultTeamId: string | null;
+  /** Sent to the customer when the session closes, if their 24-hour window is still open. */
+  closedMessage: string | null;
 }
 
 export interface CustomerMessage {
@@ -48,7 +53,11 @@ export interface CustomerMessage {
 }
 
 export type HistoryEntry =
-  | { kind: 'customer'; at: number; wamid: string; type: string; text: string | null }
+  /**
+   * `at` is when the session applied it; `sentAt` is Meta's timestamp, which orders a turn's messages. The machine
+   * always records it (snapshots of version 1 get it in the upgrade); an entry without it counts as sent at `at`.
+   */
+  | { kind: 'customer'; at: number; sentAt?: number; wamid: string; type: string; text: string | null }
   | { kind: 'ai'; at: number; text: string; confidence: number; chunks: string[] }
   /** `template` names the approved template when the agent sent one rather than free text. */
   | { kind: 'agent'; at: number; agentId: string; text: string; template?: string }
@@ -83,7 +92,7 @@ export interface SessionContext {
   lastCustomerMessageAt: number | null;
   /** The one deadline of the current state; stored with the session so a sweeper can fire it durably. */
   timer: { kind: TimerKind; at: number } | null;
-  closedReason: 'inactivity' | 'agent' | 'handoff_timeout' | null;
+  closedReason: ClosedReason | null;
 }
 
 export interface SessionInput {
@@ -104,6 +113,13 @@ export interface ReplyRequest {
   lowConfidenceStreak: number;
 }
 
+/** What the host's handoff routing reads when a session enters `fallback`: the decision and the messages it was about. */
+export interface HandoffRouting {
+  reason: FallbackReason;
+  evidence: Record<string, unknown>;
+  messages: CustomerMessage[];
+}
+
 /** Every event carries `at`, the host clock's time when it happened: the machine never reads a clock. */
 export type SessionEvent =
   | { type: 'customer.message'; at: number; message: CustomerMessage; customerName?: string }
@@ -120,7 +136,6 @@ export type SessionEvent =
       at: number;
       reason: FallbackReason;
       evidence: Record<string, unknown>;
-      teamId?: string;
     }
   | { type: 'agent.takeover'; at: number; agentId: string; teamId?: string }
   | { type: 'agent.message'; at: number; agentId: string; text: string }
@@ -171,6 +186,75 @@ const durationOf = (settings: SessionMachineSettings, kind: TimerKind): number =
 
 const appendHistory = (context: SessionContext, ...entries: HistoryEntry[]): HistoryEntry[] =>
   [...context.history, ...entries].slice(-context.settings.historyLimit);
+
+const sentAtOf = (entry: HistoryEntry & { kind: 'customer' }): number => entry.sentAt ?? entry.at;
+
+/**
+ * Meta does not deliver in order, and a message can come in a later webhook than one sent after it. Within a
+ * turn (the customer messages since the business last spoke) the entry takes its place by Meta's timestamp;
+ * it never moves before a reply already sent, which was written without it (and Meta's timestamps are whole
+ * seconds on another clock, too coarse to interleave with ours).
+ */
+function insertCustomerEntry(
+  context: SessionContext,
+  entry: HistoryEntry & { kind: 'customer' },
+): HistoryEntry[] {
+  const history = [...context.history];
+  let index = history.length;
+  while (index > 0) {
+    const previous = history[index - 1]!;
+    if (previous.kind !== 'customer' || sentAtOf(previous) <= sentAtOf(entry)) break;
+    index--;
+  }
+  history.splice(index, 0, entry);
+  return history.slice(-context.settings.historyLimit);
+}
+
+/** The messages waiting for an answer, in the order the customer sent them. */
+function insertUnanswered(unanswered: CustomerMessage[], message: CustomerMessage): CustomerMessage[] {
+  const index = unanswered.findLastIndex((queued) => queued.sentAt <= message.sentAt) + 1;
+  return [...unanswered.slice(0, index), message, ...unanswered.slice(index)];
+}
+
+const insideServiceWindow = (context: SessionContext, at: number): boolean =>
+  context.lastCustomerMessageAt !== null && at < context.lastCustomerMessageAt + SERVICE_WINDOW_MS;
+
+/** Why the session is falling back: the AI agent's decision, or the machine's own backstops. */
+function fallbackDecision(
+  context: SessionContext,
+  event: SessionEvent,
+): { reason: FallbackReason; evidence: Record<string, unknown> } {
+  if (event.type === 'ai.fallback') return { reason: event.reason, evidence: event.evidence };
+  if (event.type === 'ai.replied') {
+    return {
+      reason: 'loop',
+      evidence: {
+        rule: 'low_confidence_streak',
+        lowConfidenceTurns: context.lowConfidenceStreak + 1,
+        lastConfidence: event.confidence,
+      },
+    };
+  }
+  return {
+    reason: 'ai_error',
+    evidence: {
+      rule: 'ai_timeout',
+      error: 'the AI agent did not answer in time',
+      timeoutMs: context.settings.aiTimeoutMs,
+    },
+  };
+}
+
+/** The fallback just requested (the last history entry of its kind) and the burst it was about. */
+const handoffRouting = ({ context }: { context: SessionContext }): HandoffRouting => {
+  const fallback = context.history.findLast((entry) => entry.kind === 'fallback');
+  return {
+    // `requestHandoff` ran in the transition that entered `fallback`: the handoff is there.
+    reason: context.handoff!.reason,
+    evidence: fallback?.kind === 'fallback' ? fallback.evidence : {},
+    messages: context.unanswered,
+  };
+};
 
 const sendAiReply = {
   type: 'send',
@@ -237,22 +321,29 @@ export const sessionMachine = setup({
       }),
     }),
     clearTimer: assign({ timer: null }),
+    /** In the history (what a person reads, and the AI's context), whoever answers it. */
     recordCustomerMessage: assign(({ context, event }) => {
       if (event.type !== 'customer.message') return {};
       const { message } = event;
       return {
-        history: appendHistory(context, {
+        history: insertCustomerEntry(context, {
           kind: 'customer',
           at: event.at,
+          sentAt: message.sentAt,
           wamid: message.wamid,
           type: message.type,
           text: message.text,
         }),
-        unanswered: [...context.unanswered, message],
         lastCustomerMessageAt: Math.max(context.lastCustomerMessageAt ?? 0, message.sentAt),
         customer: event.customerName ? { ...context.customer, name: event.customerName } : context.customer,
       };
     }),
+    /** For the AI's next answer. Messages a human reads in `fallback` or `human` are theirs, not the AI's. */
+    queueForReply: assign(({ context, event }) => {
+      if (event.type !== 'customer.message') return {};
+      return { unanswered: insertUnanswered(context.unanswered, event.message) };
+    }),
+    clearUnanswered: assign({ unanswered: [] }),
     recordAiReply: assign(({ context, event }) => {
       if (event.type !== 'ai.replied') return {};
       return {
@@ -267,25 +358,10 @@ export const sessionMachine = setup({
         lowConfidenceStreak: event.lowConfidence ? context.lowConfidenceStreak + 1 : 0,
       };
     }),
+    /** The unanswered burst stays until `fallback`'s entry has routed the handoff by it. */
     requestHandoff: assign(({ context, event }) => {
       const at = timeOf(context, event);
-      const decision =
-        event.type === 'ai.fallback'
-          ? { reason: event.reason, evidence: event.evidence, teamId: event.teamId }
-          : event.type === 'ai.replied'
-            ? {
-                reason: 'loop' as const,
-                evidence: {
-                  lowConfidenceTurns: context.lowConfidenceStreak,
-                  lastConfidence: event.confidence,
-                },
-                teamId: undefined,
-              }
-            : {
-                reason: 'ai_error' as const,
-                evidence: { error: 'the AI agent did not answer in time' },
-                teamId: undefined,
-              };
+      const decision = fallbackDecision(context, event);
       return {
         history: appendHistory(context, {
           kind: 'fallback',
@@ -293,18 +369,22 @@ export const sessionMachine = setup({
           reason: decision.reason,
           evidence: decision.evidence,
         }),
-        unanswered: [],
         lowConfidenceStreak: 0,
         handoff: {
           reason: decision.reason,
           requestedAt: at,
-          teamId: decision.teamId ?? context.settings.defaultTeamId,
+          teamId: context.settings.defaultTeamId,
           agentId: null,
           takenAt: null,
           customerNotifiedAt: null,
         },
       };
     }),
+    /**
+     * Which team the handoff is queued for. The host provides the workspace's routing rules (handoff-routing.ts);
+     * without them the session's default team stays.
+     */
+    routeHandoff: (_, _routing: HandoffRouting) => undefined,
     assignAgent: assign(({ context, event }) => {
       if (event.type !== 'agent.takeover') return {};
       const previous = context.handoff;
@@ -339,6 +419,8 @@ export const sessionMachine = setup({
         history: appendHistory(context, { kind: 'handback', at: event.at, agentId: event.agentId }),
         handoff: null,
         lowConfidenceStreak: 0,
+        // What the customer said while a person had the session was the person's to answer, not the AI's.
+        unanswered: [],
       };
     }),
     recordHandoffTimeoutNotice: assign(({ context, event }) => {
@@ -350,6 +432,10 @@ export const sessionMachine = setup({
     }),
     recordDeliveryFailure: assign(({ context, event }) => {
       if (event.type !== 'message.status' || event.status !== 'failed') return {};
+      // Failures are told at least once (failure notices): a message fails once, so a second telling is a repeat.
+      if (context.history.some((entry) => entry.kind === 'delivery_failed' && entry.wamid === event.wamid)) {
+        return {};
+      }
       return {
         history: appendHistory(context, {
           kind: 'delivery_failed',
@@ -361,10 +447,17 @@ export const sessionMachine = setup({
       };
     }),
     markClosed: assign({
-      closedReason: (_, reason: 'inactivity' | 'agent' | 'handoff_timeout') => reason,
+      closedReason: (_, reason: ClosedReason) => reason,
       timer: null,
       unanswered: [],
     }),
+    recordClosedMessage: assign(({ context, event }) => ({
+      history: appendHistory(context, {
+        kind: 'system',
+        at: timeOf(context, event),
+        text: context.settings.closedMessage ?? '',
+      }),
+    })),
   },
   guards: {
     /**
@@ -384,12 +477,12 @@ export const sessionMachine = setup({
       context.lowConfidenceStreak + 1 >= context.settings.maxLowConfidenceTurns,
     closesOnHandoffTimeout: ({ context }) => context.settings.onHandoffTimeout === 'close',
     customerNotYetToldOfWait: ({ context }) => context.handoff?.customerNotifiedAt == null,
+    customerToldOfWait: ({ context }) => context.handoff?.customerNotifiedAt != null,
     isAssignedAgent: ({ context, event }) => 'agentId' in event && context.handoff?.agentId === event.agentId,
     isAssignedAgentWithinServiceWindow: ({ context, event }) =>
       event.type === 'agent.message' &&
       context.handoff?.agentId === event.agentId &&
-      context.lastCustomerMessageAt !== null &&
-      event.at < context.lastCustomerMessageAt + SERVICE_WINDOW_MS,
+      insideServiceWindow(context, event.at),
   },
 }).createMachine({
   id: 'session',
@@ -419,8 +512,11 @@ export const sessionMachine = setup({
       on: {
         'customer.message': [
           // Recorded and left unanswered for the next turn: a backlog gets one answer, not one each.
-          { guard: 'answeredSinceStaleMessage', actions: 'recordCustomerMessage' },
-          { target: 'ai_responding', actions: 'recordCustomerMessage' },
+          {
+            guard: 'answeredSinceStaleMessage',
+            actions: ['recordCustomerMessage', 'queueForReply', { type: 'armTimer', params: 'inactivity' }],
+          },
+          { target: 'ai_responding', actions: ['recordCustomerMessage', 'queueForReply'] },
         ],
         'agent.takeover': { target: 'human', actions: 'assignAgent' },
         'agent.close': { target: 'closed', actions: { type: 'markClosed', params: 'agent' } },
@@ -447,7 +543,11 @@ export const sessionMachine = setup({
       },
       on: {
         // Re-entering restarts the AI call with the whole burst, so three quick lines get one answer.
-        'customer.message': { target: 'ai_responding', reenter: true, actions: 'recordCustomerMessage' },
+        'customer.message': {
+          target: 'ai_responding',
+          reenter: true,
+          actions: ['recordCustomerMessage', 'queueForReply'],
+        },
         'ai.replied': [
           {
             guard: 'lowConfidenceStreakExhausted',
@@ -468,9 +568,21 @@ export const sessionMachine = setup({
     },
     fallback: {
       description: 'Handed off: waiting in a human team queue. The AI is silent.',
-      entry: { type: 'armTimer', params: 'handoff' },
+      entry: [
+        { type: 'routeHandoff', params: handoffRouting },
+        // Routed: the burst is the team's now, not the AI's.
+        'clearUnanswered',
+        { type: 'armTimer', params: 'handoff' },
+      ],
       on: {
-        'customer.message': { actions: 'recordCustomerMessage' },
+        'customer.message': [
+          // Told to wait, the customer is on the inactivity clock: each message of theirs restarts it.
+          {
+            guard: 'customerToldOfWait',
+            actions: ['recordCustomerMessage', { type: 'armTimer', params: 'inactivity' }],
+          },
+          { actions: 'recordCustomerMessage' },
+        ],
         'agent.takeover': { target: 'human', actions: 'assignAgent' },
         'agent.close': { target: 'closed', actions: { type: 'markClosed', params: 'agent' } },
         'session.timeout': [
@@ -519,14 +631,23 @@ export const sessionMachine = setup({
         'session.timeout': {
           guard: 'timerDue',
           target: 'closed',
-          actions: { type: 'markClosed', params: 'inactivity' },
+          actions: { type: 'markClosed', params: 'human_inactivity' },
         },
       },
     },
     closed: {
       description: 'Final. A customer who writes again starts a new session.',
       type: 'final',
-      entry: 'clearTimer',
+      entry: [
+        'clearTimer',
+        // The workspace's goodbye, when it has one and WhatsApp still takes free-form messages to this customer.
+        enqueueActions(({ context, event, enqueue }) => {
+          const text = context.settings.closedMessage;
+          if (text === null || !insideServiceWindow(context, timeOf(context, event))) return;
+          enqueue({ type: 'send', params: { author: 'system', text } });
+          enqueue('recordClosedMessage');
+        }),
+      ],
     },
   },
 });

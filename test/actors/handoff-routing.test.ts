@@ -1,7 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HandoffRule, routeHandoff } from '../../src/actors/handoff-routing.ts';
 import { botrelicConfigSchema } from '../../src/config/workspace-config.ts';
-import type { CustomerMessage } from '../../src/machines/session.ts';
+import type { CustomerMessage, SessionContext } from '../../src/machines/session.ts';
+import type { SessionAddress } from '../../src/persistence/session-store.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { startTestEngine, type TestEngine } from '../support/engine.ts';
+import { connectTestTransport, type TestTransport } from '../support/services.ts';
+import { ACME_NUMBER, testConfig } from '../support/test-config.ts';
 
 const said = (...texts: string[]): CustomerMessage[] =>
   texts.map((text, i) => ({ wamid: `w${i}`, type: 'text', text, sentAt: i }));
@@ -64,5 +69,81 @@ describe('handoff rules in the configuration', () => {
     expect(empty.error?.issues.map((issue) => issue.message)).toEqual([
       'a rule needs a reason, a keyword or both',
     ]);
+  });
+});
+
+describe('handoff routing on the actor host', () => {
+  let database: TestDatabase;
+  let transport: TestTransport;
+  let harness: TestEngine;
+  let customer = 8_000_000;
+
+  beforeAll(async () => {
+    const config = structuredClone(testConfig());
+    const acme = config.workspaces[0]!;
+    acme.humanTeams.push({ id: 'billing', agents: [] }, { id: 'escalations', agents: [] });
+    acme.handoff.rules = [
+      { reason: 'ai_error', team: 'escalations' },
+      { keyword: 'refund', team: 'billing' },
+    ];
+    database = await createTestDatabase();
+    transport = await connectTestTransport();
+    harness = await startTestEngine({ database, transport: transport.transport, config });
+  });
+
+  afterAll(async () => {
+    await harness?.stop();
+    await transport?.close();
+    await database?.close();
+  });
+
+  async function stored(address: SessionAddress) {
+    const row = await database.db
+      .selectFrom('sessions')
+      .select(['state', 'snapshot'])
+      .where('workspace_id', '=', 'acme')
+      .where('session_key', '=', address.sessionKey)
+      .executeTakeFirstOrThrow();
+    const { context } = row.snapshot as { context: SessionContext };
+    return { state: row.state, teamId: context.handoff?.teamId, fallback: context.history.at(-1) };
+  }
+
+  it('routes the machine’s own AI-timeout fallback by its reason', async () => {
+    const address = await harness.customerSays('acme', ACME_NUMBER, String(++customer), 'hello?');
+    const call = await harness.agent.nextCall();
+    await harness.advance(30_000);
+    expect(call.signal.aborted).toBe(true);
+    expect(await stored(address)).toMatchObject({
+      state: 'fallback',
+      teamId: 'escalations',
+      fallback: { kind: 'fallback', reason: 'ai_error', evidence: { rule: 'ai_timeout' } },
+    });
+  });
+
+  it('routes the low-confidence backstop (a loop) by the words of the burst it was about', async () => {
+    const waId = String(++customer);
+    await harness.customerSays('acme', ACME_NUMBER, waId, 'my parcel is late');
+    await harness.agent.reply('Maybe this?', 0.3, true);
+    await harness.settle();
+    const address = await harness.customerSays('acme', ACME_NUMBER, waId, 'I want a refund');
+    await harness.agent.reply('Perhaps that?', 0.3, true);
+    await harness.settle();
+    expect(await stored(address)).toMatchObject({
+      state: 'fallback',
+      teamId: 'billing',
+      fallback: { kind: 'fallback', reason: 'loop', evidence: { rule: 'low_confidence_streak' } },
+    });
+  });
+
+  it('routes the AI agent’s fallback, and leaves the default team when no rule matches', async () => {
+    const refund = await harness.customerSays('acme', ACME_NUMBER, String(++customer), 'human, refund');
+    await harness.agent.fallback('keyword');
+    await harness.settle();
+    expect(await stored(refund)).toMatchObject({ state: 'fallback', teamId: 'billing' });
+
+    const other = await harness.customerSays('acme', ACME_NUMBER, String(++customer), 'a human please');
+    await harness.agent.fallback('keyword');
+    await harness.settle();
+    expect(await stored(other)).toMatchObject({ state: 'fallback', teamId: 'support' });
   });
 });

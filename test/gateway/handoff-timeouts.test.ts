@@ -117,7 +117,10 @@ describe.each(['keep_waiting', 'close'] as const)(
       await harness.advance(29 * MINUTE);
       expect((await view(sessionId)).session.state).toBe('human');
       await harness.advance(1 * MINUTE);
-      expect((await view(sessionId)).session).toMatchObject({ state: 'closed', closedReason: 'inactivity' });
+      expect((await view(sessionId)).session).toMatchObject({
+        state: 'closed',
+        closedReason: 'human_inactivity',
+      });
     });
   },
 );

@@ -112,47 +112,84 @@ describe('persisted snapshots of older machine versions', () => {
       .executeTakeFirstOrThrow();
   }
 
-  it('goes on from an `active` snapshot: the next customer message gets an AI answer', async () => {
-    const address = await storeFixture('v1-active.json', '16505550001');
-    await harness.customerSays('acme', '106540352242922', '16505550001', 'And on Saturdays?');
-    await harness.agent.reply('On Saturdays we open 9:00 to 14:00.');
-    await harness.settle();
-    const row = await stored(address);
-    expect(row.state).toBe('active');
-    expect(row.version).toBe(9);
-    const history = (row.snapshot as { context: SessionContext }).context.history;
-    expect(history.map((entry) => entry.kind)).toEqual(['customer', 'ai', 'customer', 'ai']);
-  });
+  const versions = Array.from({ length: SESSION_MACHINE_VERSION }, (_, index) => index + 1);
 
-  it('goes on from an `ai_responding` snapshot: the AI call is made again when the session wakes', async () => {
-    const address = await storeFixture('v1-ai_responding.json', '16505550002');
-    await harness.engine.host.wake(address);
-    const request = await harness.agent.reply('We open at 8:00.');
-    expect(request.unanswered.map((message) => message.text)).toEqual(['Hi! What are your opening hours?']);
-    await harness.settle();
-    expect((await stored(address)).state).toBe('active');
-  });
+  describe.each(versions)('of version %i, stored and resumed by the host', (version) => {
+    const waId = (n: number) => `1650555${version}00${n}`;
 
-  it('goes on from `fallback` and `human` snapshots: takeover, then the assigned agent replies', async () => {
-    const waiting = await storeFixture('v1-fallback.json', '16505550003');
-    expect(
-      await harness.engine.sessions.command(waiting, { type: 'agent.takeover', agentId: 'alice' }),
-    ).toMatchObject({
-      ok: true,
-      state: 'human',
+    it('goes on from an `active` snapshot: the next customer message gets an AI answer', async () => {
+      const address = await storeFixture(`v${version}-active.json`, waId(1));
+      await harness.customerSays('acme', '106540352242922', waId(1), 'And on Saturdays?');
+      await harness.agent.reply('On Saturdays we open 9:00 to 14:00.');
+      await harness.settle();
+      const row = await stored(address);
+      expect(row.state).toBe('active');
+      expect(row.version).toBe(9);
+      const history = (row.snapshot as { context: SessionContext }).context.history;
+      expect(history.map((entry) => entry.kind)).toEqual(['customer', 'ai', 'customer', 'ai']);
+      expect(history.every((entry) => entry.kind !== 'customer' || entry.sentAt !== undefined)).toBe(true);
     });
-    const owned = await storeFixture('v1-human.json', '16505550004');
-    expect(
-      await harness.engine.sessions.command(owned, {
-        type: 'agent.message',
-        agentId: 'alice',
-        text: 'Anything else?',
-      }),
-    ).toMatchObject({ ok: true, state: 'human' });
+
+    it('goes on from an `ai_responding` snapshot: the AI call is made again when the session wakes', async () => {
+      const address = await storeFixture(`v${version}-ai_responding.json`, waId(2));
+      await harness.engine.host.wake(address);
+      const request = await harness.agent.reply('We open at 8:00.');
+      expect(request.unanswered.map((message) => message.text)).toEqual(['Hi! What are your opening hours?']);
+      expect(request.history).toMatchObject([{ kind: 'customer', sentAt: 1795165200500 }]);
+      await harness.settle();
+      expect((await stored(address)).state).toBe('active');
+    });
+
+    it('goes on from `fallback` and `human` snapshots: takeover, then the assigned agent replies', async () => {
+      const waiting = await storeFixture(`v${version}-fallback.json`, waId(3));
+      expect(
+        await harness.engine.sessions.command(waiting, { type: 'agent.takeover', agentId: 'alice' }),
+      ).toMatchObject({
+        ok: true,
+        state: 'human',
+      });
+      const owned = await storeFixture(`v${version}-human.json`, waId(4));
+      expect(
+        await harness.engine.sessions.command(owned, {
+          type: 'agent.message',
+          agentId: 'alice',
+          text: 'Anything else?',
+        }),
+      ).toMatchObject({ ok: true, state: 'human' });
+    });
   });
 
   it('refuses a snapshot from a newer machine version, naming it', () => {
-    expect(() => migrateSessionSnapshot({}, SESSION_MACHINE_VERSION + 1)).toThrow(UnknownMachineVersionError);
-    expect(() => migrateSessionSnapshot({}, SESSION_MACHINE_VERSION + 1)).toThrow(/machine version 2/);
+    const newer = SESSION_MACHINE_VERSION + 1;
+    expect(() => migrateSessionSnapshot({}, newer)).toThrow(UnknownMachineVersionError);
+    expect(() => migrateSessionSnapshot({}, newer)).toThrow(new RegExp(`machine version ${newer}`));
+  });
+});
+
+describe('the upgrade from version 1', () => {
+  const v1 = (state: string) => fixtures.find((f) => f.name === `v1-${state}.json`)!.snapshot;
+
+  it('gives customer entries Meta’s timestamp: the queued message’s, else when it was applied', () => {
+    const snapshot = v1('ai_responding');
+    const upgraded = migrateSessionSnapshot(snapshot, 1) as typeof snapshot & {
+      children: { generateReply: { snapshot: { input: { history: unknown[] } } } };
+    };
+    expect(upgraded.context.history).toMatchObject([{ kind: 'customer', sentAt: 1795165200500 }]);
+    expect(upgraded.children.generateReply.snapshot.input.history).toEqual(upgraded.context.history);
+    const answered = migrateSessionSnapshot(v1('active'), 1) as typeof snapshot;
+    expect(answered.context.history[0]).toMatchObject({ kind: 'customer', sentAt: 1795165201000 });
+  });
+
+  it('sends no closed message, and leaves nothing queued for the AI while a person has the session', () => {
+    const human = v1('human');
+    const queued = { wamid: 'w', type: 'text', text: 'is the agent there?', sentAt: 1795165400000 };
+    const upgraded = migrateSessionSnapshot(
+      { ...human, context: { ...human.context, unanswered: [queued] } },
+      1,
+    ) as typeof human;
+    expect(upgraded.context.settings.closedMessage).toBeNull();
+    expect(upgraded.context.unanswered).toEqual([]);
+    // The fixture itself is never changed by an upgrade.
+    expect(human.context.settings).not.toHaveProperty('closedMessage');
   });
 });
