@@ -99,18 +99,29 @@ async function claimInbound(
   writes: readonly SessionWrite[],
   stale: Set<SessionWrite>,
 ): Promise<void> {
-  const ids = [...new Set(writes.flatMap((write) => write.appliedInboundIds))];
-  if (ids.length === 0) return;
-  const rows = await trx
-    .selectFrom('messages')
-    .select(['id', 'workspace_id', 'session_key'])
-    .where('id', 'in', ids)
-    .where('direction', '=', sql.lit('in'))
-    .where('applied_at', 'is', null)
-    // Locked in id order, so two batches over the same rows queue instead of deadlocking.
-    .orderBy('id')
-    .forUpdate()
-    .execute();
+  const claims = new Map<string, { id: string; workspaceId: string; sessionKey: string }>();
+  for (const { session, appliedInboundIds } of writes) {
+    for (const id of appliedInboundIds) {
+      const { workspaceId, sessionKey } = session;
+      claims.set(`${workspaceId}\u0000${sessionKey}\u0000${id}`, { id, workspaceId, sessionKey });
+    }
+  }
+  if (claims.size === 0) return;
+  const wanted = [...claims.values()];
+  // Only rows of the writer's own workspace and conversation are found, whatever ids a write names.
+  const { rows } = await sql<{ id: string; workspace_id: string; session_key: string }>`
+    select m.id, m.workspace_id, m.session_key
+    from messages as m
+    join unnest(
+      ${wanted.map((claim) => claim.id)}::bigint[],
+      ${wanted.map((claim) => claim.workspaceId)}::text[],
+      ${wanted.map((claim) => claim.sessionKey)}::text[]
+    ) as k(id, workspace_id, session_key)
+      on m.id = k.id and m.workspace_id = k.workspace_id and m.session_key = k.session_key
+    where m.direction = 'in' and m.applied_at is null
+    -- Locked in id order, so two batches over the same rows queue instead of deadlocking.
+    order by m.id
+    for update of m`.execute(trx);
   const available = new Map(rows.map((row) => [row.id, row]));
   for (const write of writes) {
     const { workspaceId, sessionKey } = write.session;
@@ -208,6 +219,7 @@ async function markInboundApplied(
   const marks = writes.flatMap((write) =>
     [...new Set(write.appliedInboundIds)].map((id) => ({
       id,
+      workspaceId: write.session.workspaceId,
       sessionId: write.session.id,
       at: toIso(write.now),
     })),
@@ -217,10 +229,11 @@ async function markInboundApplied(
     update messages as m set applied_at = v.applied_at, session_id = v.session_id
     from unnest(
       ${marks.map((mark) => mark.id)}::bigint[],
+      ${marks.map((mark) => mark.workspaceId)}::text[],
       ${marks.map((mark) => mark.sessionId)}::text[],
       ${marks.map((mark) => mark.at)}::timestamptz[]
-    ) as v(id, session_id, applied_at)
-    where m.id = v.id`.execute(trx);
+    ) as v(id, workspace_id, session_id, applied_at)
+    where m.id = v.id and m.workspace_id = v.workspace_id`.execute(trx);
 }
 
 /**

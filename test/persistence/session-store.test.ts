@@ -46,7 +46,7 @@ describe.each([
 
   beforeEach(async ({ skip: skipTest }) => {
     if (skip) skipTest('Postgres is not running');
-    await sql`truncate session_events, human_agents, outbox, messages, sessions, phone_numbers, workspaces restart identity`.execute(
+    await sql`truncate session_events, human_agents, outbox, messages, sessions, phone_numbers, workspaces restart identity cascade`.execute(
       db,
     );
     await db
@@ -442,6 +442,38 @@ describe.each([
       { workspaceId: 'acme', sessionKey: '2-now', partition: 2 },
       { workspaceId: 'globex', sessionKey: '2-globex', partition: 2 },
     ]);
+  });
+
+  it('lists open sessions in the given states of the owned partitions, every workspace, least recently written first', async () => {
+    const inState = (
+      sessionKey: string,
+      partition: number,
+      state: string,
+      now: number,
+      workspaceId = 'acme',
+    ) => create({ sessionKey, partition, state, workspaceId }, { now });
+    await inState('1-composing-late', 1, 'ai_responding', T0 + 300);
+    await inState('2-composing-early', 2, 'ai_responding', T0 + 100);
+    await inState('2-globex-composing', 2, 'ai_responding', T0 + 200, 'globex');
+    await inState('1-waiting', 1, 'active', T0);
+    await inState('1-handed-off', 1, 'fallback', T0 + 50);
+    await inState('3-other-partition', 3, 'ai_responding', T0);
+    await create(
+      { sessionKey: '1-closed', partition: 1, state: 'ai_responding', closedAt: T0 },
+      { now: T0 - 1_000 },
+    );
+
+    expect(await store.listSessionsInStates([1, 2], ['ai_responding'], 10)).toEqual([
+      { workspaceId: 'acme', sessionKey: '2-composing-early', partition: 2 },
+      { workspaceId: 'globex', sessionKey: '2-globex-composing', partition: 2 },
+      { workspaceId: 'acme', sessionKey: '1-composing-late', partition: 1 },
+    ]);
+    const keys = async (partitions: number[], states: string[], limit = 10) =>
+      (await store.listSessionsInStates(partitions, states, limit)).map((address) => address.sessionKey);
+    expect(await keys([1], ['ai_responding', 'fallback'])).toEqual(['1-handed-off', '1-composing-late']);
+    expect(await keys([1, 2], ['ai_responding'], 1)).toEqual(['2-composing-early']);
+    expect(await keys([], ['ai_responding'])).toEqual([]);
+    expect(await keys([1, 2], [])).toEqual([]);
   });
 
   it('lists stalled inbound conversations of the owned partitions, longest waiting first', async () => {
