@@ -228,6 +228,11 @@ export interface AnswerAssessment {
   /** Greetings, thanks and goodbyes need no knowledge, so they are exempt from the knowledge rules. */
   smallTalk: boolean;
   minRelevance: number;
+  /**
+   * The words naming what the question is about, when the knowledge base holds none of them (see
+   * `uncoveredSubject`); null or absent when it holds some, or when the agent does not tell.
+   */
+  uncoveredSubject?: string[] | null;
 }
 
 const hitSummary = (hits: KnowledgeHit[]) => hits.map((hit) => ({ id: hit.id, score: hit.score }));
@@ -261,6 +266,20 @@ export function detectFallbackAfterAnswer(answer: AnswerAssessment): FallbackDec
     }
   }
   if (answer.confidence < answer.threshold) {
+    // Under the threshold because the passages share only how the question asks, not what it is about: the
+    // knowledge base does not cover it, which a person should hear as such rather than as a weak answer.
+    if (!answer.smallTalk && answer.uncoveredSubject && answer.uncoveredSubject.length > 0) {
+      return {
+        reason: 'unsupported',
+        evidence: {
+          rule: 'uncovered_subject',
+          missing: answer.uncoveredSubject,
+          confidence: answer.confidence,
+          threshold: answer.threshold,
+          hits: hitSummary(relevant),
+        },
+      };
+    }
     return {
       reason: 'low_confidence',
       evidence: {

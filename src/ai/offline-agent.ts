@@ -1,6 +1,7 @@
 import type { KnowledgeSearch } from '../knowledge/knowledge-search.ts';
 import { answerFromPassages } from '../knowledge/passage-answer.ts';
 import { searchQuery } from '../knowledge/query-words.ts';
+import { uncoveredSubject } from '../knowledge/question-coverage.ts';
 import type { CustomerMessage, ReplyRequest } from '../machines/session.ts';
 import type { AgentSettings } from './agent-settings.ts';
 import { detectFallbackAfterAnswer, detectFallbackBeforeAnswer, isWeakAnswer } from './fallback-rules.ts';
@@ -15,6 +16,13 @@ export interface OfflineAgentOptions {
   /** WhatsApp shows long messages folded: answers are cut to this. */
   maxChars?: number;
 }
+
+/**
+ * The offline agent's confidence is the share of the question a passage holds: one holding under a quarter of it
+ * is not about the question at all, whatever the workspace's own floor (which the Anthropic agent shares, where
+ * the model judges relevance itself).
+ */
+const MIN_RELEVANCE = 0.25;
 
 const textOf = (message: CustomerMessage): string | null =>
   message.text !== null && message.text.trim() !== '' ? message.text : null;
@@ -84,7 +92,8 @@ export function createOfflineAgent(options: OfflineAgentOptions): ReplyAgent {
       hits,
       citations: found?.chunks ?? [],
       smallTalk: false,
-      minRelevance: settings.fallback.minRelevance,
+      minRelevance: Math.max(settings.fallback.minRelevance, MIN_RELEVANCE),
+      uncoveredSubject: uncoveredSubject(question, hits),
     });
     if (after) return { kind: 'fallback', ...after };
     if (!found)

@@ -75,7 +75,7 @@ const LANGUAGES = Object.keys(SMALL_TALK_PHRASES) as ReplyLanguage[];
 
 const EMOJI = /\p{Extended_Pictographic}/gu;
 /** What dresses an emoji up without changing what it says: skin tones, variation selectors, joiners, keycaps. */
-const EMOJI_PARTS = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\uFE0E\uFE0F\u200D\u20E3]/gu;
+const EMOJI_PARTS = /\p{Extended_Pictographic}|\p{Emoji_Modifier}|\uFE0E|\uFE0F|\u200D|\u20E3/gu;
 /** A thumbs-up, a heart, a smile: thanks, or "ok". */
 const APPROVING = new Set([
   ...'👍👌🙏❤♥💕💖💗💓💞💙💚💛🧡💜🤍🖤🫶😊🙂☺😀😃😄😁😆😅😂🤣🥰😍😘😗😙😚🤗😉😎😇🤩😌🥳🙌👏💯✅✔⭐🌟✨🎉🎊💪🤝😋',

@@ -2,6 +2,7 @@ import { HEADING_SEPARATOR } from './chunker.ts';
 import type { KnowledgeHit } from './knowledge-search.ts';
 import { plain, type Unit, unitsOf } from './passage-units.ts';
 import { searchTerms, wordsOf } from './query-words.ts';
+import { holdsTerm, holdsWord } from './word-match.ts';
 
 export interface PassageAnswer {
   /** Plain text for WhatsApp: a few sentences, list items or table rows, bold as `*…*`. */
@@ -42,30 +43,11 @@ const TITLE_WEIGHT = 0.5;
 const HEADING_WEIGHT = 0.5;
 
 /**
- * Whether two words are forms of one another ("hours" and "hour", "envío" and "envíos", "open" and "opening"):
- * the knowledge base's stemmer is in Postgres, so this is a rough stand-in. Short words must match exactly
- * (or as plurals), longer ones share most of the shorter word as a prefix.
- */
-function sameWord(a: string, b: string): boolean {
-  if (a === b) return true;
-  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
-  if (short.length <= 3) return long === `${short}s` || long === `${short}es`;
-  let common = 0;
-  while (common < short.length && short[common] === long[common]) common++;
-  return common >= 4 && common >= Math.ceil(short.length * 0.6);
-}
-
-const matches = (query: string, words: string[]): boolean => words.some((word) => sameWord(query, word));
-/** A term of the question is found when any of its alternatives is. */
-const found = (term: string[], words: string[]): boolean =>
-  term.some((alternative) => matches(alternative, words));
-
-/**
  * How much a passage's heading reads like the question, 0..1, on all the question's words: FAQ-style headings
  * ("When will I get my money back?") match the way a question is asked, not just its subject.
  */
 function headingAffinity(question: string[], heading: string[]): number {
-  const shared = heading.filter((word) => matches(word, question)).length;
+  const shared = heading.filter((word) => holdsWord(question, word)).length;
   // One shared word ("does") is chance; the heading has to read like the question.
   return shared < 2 ? 0 : shared / heading.length;
 }
@@ -74,7 +56,7 @@ function scoreUnits(question: string, hits: KnowledgeHit[], units: Unit[]): Scor
   const subject = searchTerms(question).map((term) => term.flatMap(wordsOf));
   // Words that many units share ("coffee" in a café) say less about which unit answers.
   const weights = subject.map((term) => {
-    const holders = units.filter((unit) => found(term, unit.words)).length;
+    const holders = units.filter((unit) => holdsTerm(term, unit.words)).length;
     return Math.log(1 + units.length / (1 + holders));
   });
   const asked = wordsOf(question);
@@ -83,10 +65,10 @@ function scoreUnits(question: string, hits: KnowledgeHit[], units: Unit[]): Scor
     const heading = wordsOf(hit.heading?.split(HEADING_SEPARATOR).at(-1) ?? '').filter(
       (word) => word.length > 1,
     );
-    const inTitle = subject.map((term) => found(term, title));
+    const inTitle = subject.map((term) => holdsTerm(term, title));
     return {
       inTitle,
-      inHeading: subject.map((term) => found(term, heading)),
+      inHeading: subject.map((term) => holdsTerm(term, heading)),
       weights: weights.map((weight, i) => (inTitle[i] ? TITLE_WEIGHT * weight : weight)),
       affinity: 1 + 2 * headingAffinity(asked, heading),
     };
@@ -94,7 +76,7 @@ function scoreUnits(question: string, hits: KnowledgeHit[], units: Unit[]): Scor
   const wordScore = (unit: Unit): number => {
     const passage = passages[unit.hit]!;
     return subject.reduce((sum, term, i) => {
-      if (found(term, unit.words)) return sum + passage.weights[i]!;
+      if (holdsTerm(term, unit.words)) return sum + passage.weights[i]!;
       return passage.inHeading[i] ? sum + HEADING_WEIGHT * passage.weights[i]! : sum;
     }, 0);
   };
@@ -106,7 +88,7 @@ function scoreUnits(question: string, hits: KnowledgeHit[], units: Unit[]): Scor
       const precise = unit.parts.some(
         (part) =>
           part.kind !== 'sentence' &&
-          subject.some((term, i) => !passage.inTitle[i] && found(term, part.ownWords)),
+          subject.some((term, i) => !passage.inTitle[i] && holdsTerm(term, part.ownWords)),
       );
       // Otherwise it is worth at least its best part: an item that matched on the title's words alone ("payment
       // method" in "Payment methods") is one of the enumeration asked for, not the answer by itself.

@@ -11,9 +11,9 @@ const FILLER = new Set(
     her it its they them their this that these those there here what which who whom whose when why how any some
     all not no yes just also very too much many long get got take know tell want wanna like please pls plz thanks
     thank thx hi hello hey hiya ok okay question wondering help dear sir madam guys im ill dont don doesn didn isn
-    aren cant policy policies info information details near nearby sell sells buy offer offers yesterday today
-    tomorrow something anything everything nothing someone anyone somebody anybody somewhere anywhere thing
-    things stuff`,
+    aren cant policy policies info information details near nearby nearest closest sell sells buy offer offers
+    yesterday today tomorrow something anything everything nothing someone anyone somebody anybody somewhere
+    anywhere thing things stuff`,
     `de la el los las un una unos unas que en por para con sin del al se su sus mi mis tu tus lo le les me te nos
     es son esta estan estoy ser hay como cual cuales cuando quien cuanto cuanta cuantos cuantas porque pero si ya
     muy mas tambien hola buenas buenos gracias favor porfa porfavor quiero quisiera queria querria saber puedo
@@ -32,29 +32,46 @@ const FILLER = new Set(
 /**
  * Words customers use for what the documents call otherwise, by intent: searched as alternatives of one term,
  * so "¿cuánto cuesta el envío?" finds the shipping table's "Precio" column. Written with their accents, which
- * Postgres' stemmers need.
+ * Postgres' stemmers need. A *facet* asks about an attribute of something (what it costs, when it opens, how
+ * long it takes, where it is) rather than naming what the question is about.
  */
-const SYNONYMS: readonly string[][] = [
+const SYNONYM_GROUPS: readonly { facet: boolean; words: string }[] = [
   // what something costs
-  'price prices cost costs fee fees charge precio precios cuesta cuestan coste costo tarifa preço preços custa custo',
+  {
+    facet: true,
+    words:
+      'price prices cost costs fee fees charge precio precios cuesta cuestan coste costo tarifa preço preços custa custo',
+  },
   // when a place is open
-  'hours opening open horario horarios abrís abre abren abierto abrem aberto',
+  { facet: true, words: 'hours opening open horario horarios abrís abre abren abierto abrem aberto' },
   // how long something takes
-  'tarda tardan tardáis plazo plazos demora prazo prazos',
+  { facet: true, words: 'tarda tardan tardáis plazo plazos demora prazo prazos' },
   // where a place is
-  'where address location dónde dirección ubicación onde endereço',
+  { facet: true, words: 'where address location dónde dirección ubicación onde endereço' },
   // getting an order
-  'deliver delivery delivered arrive arrives llegar llega llegue entrega entregar chegar chega entregue',
+  {
+    facet: false,
+    words:
+      'deliver delivery delivered arrive arrives llegar llega llegue entrega entregar chegar chega entregue',
+  },
   // following a parcel
-  'track tracking seguir seguimiento rastrear rastreo rastreio',
+  { facet: false, words: 'track tracking seguir seguimiento rastrear rastreo rastreio' },
   // something that stopped working or came damaged
-  'broke broken break breaks damaged faulty defective roto rota rompió dañado estropeado averiado quebrou quebrado',
+  {
+    facet: false,
+    words:
+      'broke broken break breaks damaged faulty defective roto rota rompió dañado estropeado averiado quebrou quebrado',
+  },
   // second-hand
-  'used old usado usada usados viejo vieja antiguo velho',
-].map((group) => group.split(' '));
+  { facet: false, words: 'used old usado usada usados viejo vieja antiguo velho' },
+];
+const SYNONYMS: readonly string[][] = SYNONYM_GROUPS.map((group) => group.words.split(' '));
 
 const ACCENTS = /[\u0300-\u036f]/g;
 const fold = (word: string): string => word.normalize('NFKD').replace(ACCENTS, '').normalize('NFC');
+const FACET_WORDS = new Set(
+  SYNONYM_GROUPS.filter((group) => group.facet).flatMap((group) => group.words.split(' ').map(fold)),
+);
 const typedWords = (text: string): string[] =>
   text
     .normalize('NFC')
@@ -108,3 +125,6 @@ export function searchQuery(text: string): string {
     .map((alternatives) => alternatives.join('|'))
     .join(' ');
 }
+
+/** Whether a term of `searchTerms` asks about an attribute (a price, hours, a time, a place), not a subject. */
+export const isFacetTerm = (term: readonly string[]): boolean => FACET_WORDS.has(fold(term[0] ?? ''));

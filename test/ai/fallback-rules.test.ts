@@ -407,10 +407,42 @@ describe('after the model answered', () => {
       null,
     ],
     ['strong after a streak', { confidence: 0.7, lowConfidenceStreak: 5 }, null],
+    [
+      'under the threshold, the subject nowhere in the knowledge base',
+      { confidence: 0.4, uncoveredSubject: ['fibra'] },
+      { reason: 'unsupported', rule: 'uncovered_subject' },
+    ],
+    [
+      'under the threshold, part of the subject found',
+      { confidence: 0.4, uncoveredSubject: null },
+      { reason: 'low_confidence', rule: 'below_threshold' },
+    ],
+    ['confident, whatever the coverage says', { confidence: 0.9, uncoveredSubject: ['fibra'] }, null],
+    [
+      'small talk is never about the knowledge base',
+      { confidence: 0.4, smallTalk: true, uncoveredSubject: ['hi'] },
+      { reason: 'low_confidence', rule: 'below_threshold' },
+    ],
   ])('%s', (_, change, expected) => {
     const decision = detectFallbackAfterAnswer({ ...base, ...change });
     if (expected === null) expect(decision).toBeNull();
     else expect(decision).toMatchObject({ reason: expected.reason, evidence: { rule: expected.rule } });
+  });
+
+  it('names the subject the knowledge base does not hold', () => {
+    expect(detectFallbackAfterAnswer({ ...base, confidence: 0.31, uncoveredSubject: ['fibra'] })).toEqual({
+      reason: 'unsupported',
+      evidence: {
+        rule: 'uncovered_subject',
+        missing: ['fibra'],
+        confidence: 0.31,
+        threshold: 0.55,
+        hits: [
+          { id: 'c1', score: 0.8 },
+          { id: 'c2', score: 0.3 },
+        ],
+      },
+    });
   });
 
   it('shows a person the scores and chunks behind the decision', () => {

@@ -207,6 +207,30 @@ describe('offline agent on the demo knowledge base', () => {
     },
   );
 
+  it.each([
+    ['What are the opening hours of the cinema?', ['cinema']],
+    ['How much does a haircut cost?', ['haircut']],
+    ['Where is the nearest hospital?', ['hospital']],
+  ])(
+    'hands %j to a person as unsupported: only the facet asked about is found',
+    async (question, missing) => {
+      expect(await ask(question)).toMatchObject({
+        kind: 'fallback',
+        reason: 'unsupported',
+        evidence: { rule: 'uncovered_subject', missing },
+      });
+    },
+  );
+
+  it('hands off as unsupported a question the best passage holds under a quarter of', async () => {
+    const outcome = await ask('Can you recommend a good restaurant for dinner?');
+    expect(outcome).toMatchObject({
+      kind: 'fallback',
+      reason: 'unsupported',
+      evidence: { rule: 'no_relevant_knowledge', minRelevance: 0.25 },
+    });
+  });
+
   it('hands off a question the knowledge base only touches', async () => {
     const outcome = await ask('Do you repair espresso machines?');
     expect(outcome).toMatchObject({

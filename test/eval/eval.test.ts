@@ -26,6 +26,13 @@ describe('offline agent evaluation', () => {
     expect(report.factRecall, summary).toBeGreaterThanOrEqual(0.82);
   });
 
+  it('tells a question the knowledge base does not cover from one it answers badly', () => {
+    const summary = formatReport(report);
+    expect(report.reasons.unsupported!.recall, summary).toBeGreaterThanOrEqual(0.78);
+    expect(report.reasons.unsupported!.precision, summary).toBeGreaterThanOrEqual(0.9);
+    expect(report.reasons.low_confidence!.precision, summary).toBeGreaterThanOrEqual(0.42);
+  });
+
   it('never misses an escalation, a pressed button or a repeated question', () => {
     for (const reason of ['keyword', 'customer_request', 'loop']) {
       expect(report.reasons[reason], reason).toMatchObject({ precision: 1, recall: 1 });
