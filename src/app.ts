@@ -6,6 +6,7 @@ import { ActorHost } from './actors/actor-host.ts';
 import { AutoAssigner } from './actors/auto-assigner.ts';
 import { createHostMetrics } from './actors/host-metrics.ts';
 import { SessionClient } from './actors/session-client.ts';
+import { registerSessionGauges } from './actors/session-gauges.ts';
 import { PARTITION_COUNT } from './actors/session-key.ts';
 import { SessionRouter } from './actors/session-router.ts';
 import { sessionSettingsFor } from './actors/session-settings.ts';
@@ -36,6 +37,7 @@ import { createSessionStore } from './persistence/kysely-session-store.ts';
 import { migrateToLatest } from './persistence/migrate.ts';
 import { createOutboxStore } from './persistence/outbox-store.ts';
 import { createSandboxOutboxQueries } from './persistence/sandbox-outbox-queries.ts';
+import { countOpenSessions } from './persistence/session-counts.ts';
 import { syncWorkspaces } from './persistence/workspace-sync.ts';
 import { createInProcessTransport } from './transport/in-process-transport.ts';
 import { createNatsTransport } from './transport/nats-transport.ts';
@@ -126,6 +128,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   });
   // One process owns every partition until partition leases arrive; nothing below assumes it.
   const partitions = Array.from({ length: PARTITION_COUNT }, (_, partition) => partition);
+  registerSessionGauges(registry, {
+    countOpenSessions: () => countOpenSessions(database.db, partitions),
+    liveActors: () => host.liveActors,
+  });
   const router = new SessionRouter(transport, host, logger);
   const sweeper = new Sweeper({
     host,

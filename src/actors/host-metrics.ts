@@ -19,13 +19,13 @@ export function createHostMetrics(registry: Registry) {
     liveActors: new Gauge({ name: 'botrelic_live_actors', help: 'Session actors in memory.', registers }),
     liveSessionsByState: new Gauge({
       name: 'botrelic_live_sessions',
-      help: 'Session actors in memory, by machine state.',
+      help: 'Session actors in memory, by machine state; botrelic_open_sessions counts passivated ones too.',
       labelNames: ['state'] as const,
       registers,
     }),
     passivations: new Counter({
       name: 'botrelic_passivations_total',
-      help: 'Session actors stopped because they were idle or over the live limit.',
+      help: 'Session actors stopped because they were idle or over the live limit (a running total; botrelic_passivated_sessions is how many are passivated now).',
       registers,
     }),
     rehydrations: new Counter({

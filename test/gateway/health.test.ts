@@ -35,6 +35,9 @@ describe('health, readiness and metrics', () => {
     expect(response.headers['content-type']).toMatch(/^text\/plain/);
     expect(response.body).toContain('# TYPE botrelic_live_actors gauge');
     expect(response.body).toContain('# TYPE botrelic_stale_writes_total counter');
+    expect(response.body).toContain('# TYPE botrelic_open_sessions gauge');
+    expect(response.body).toContain('# TYPE botrelic_passivated_sessions gauge');
+    expect(response.body).toContain('# TYPE botrelic_passivations_total counter');
     expect(response.body).toContain('# TYPE botrelic_process_cpu_user_seconds_total counter');
   });
 
