@@ -109,10 +109,24 @@ function toArrival({ workspaceId, message }: RoutedMessage, receivedAt: number):
     customerWaId: message.customerWaId,
     wamid: storableText(message.wamid),
     type: storableText(message.type),
-    body: message.text === null ? null : storableText(message.text),
-    customerName: message.customerName === null ? null : storableText(message.customerName),
+    body: nullableText(message.text),
+    customerName: nullableText(message.customerName),
     payload,
     sentAt: message.sentAt,
     receivedAt,
+    // Stored in columns of their own: what a reply, an ad or a tapped button refers to, without Meta's object.
+    context: message.context && {
+      ...message.context,
+      from: nullableText(message.context.from),
+      id: nullableText(message.context.id),
+    },
+    // Inside `raw`, which passed storableJson above: deep enough to store.
+    referral: message.referral && (storableJson(message.referral) as Record<string, unknown>),
+    interactiveReplyId: nullableText(message.interactiveReplyId),
+    mediaId: nullableText(message.mediaId),
   };
+}
+
+function nullableText(text: string | null): string | null {
+  return text === null ? null : storableText(text);
 }

@@ -146,6 +146,10 @@ function toInboundRow(message: NewInboundMessage) {
     sent_at: new Date(message.sentAt),
     status: 'received' as const,
     ...(message.receivedAt === undefined ? {} : { created_at: new Date(message.receivedAt) }),
+    context: message.context ? toJson(message.context) : null,
+    referral: message.referral ? toJson(message.referral) : null,
+    interactive_reply_id: message.interactiveReplyId ?? null,
+    media_id: message.mediaId ?? null,
   };
 }
 
@@ -164,6 +168,10 @@ function toInboundMessage(row: Selectable<MessagesTable>): InboundMessage {
     payload: row.payload,
     sentAt: row.sent_at.getTime(),
     receivedAt: row.created_at.getTime(),
+    context: row.context as InboundMessage['context'],
+    referral: row.referral,
+    interactiveReplyId: row.interactive_reply_id,
+    mediaId: row.media_id,
   };
 }
 

@@ -68,6 +68,14 @@ export interface MessagesTable {
   /** When the session actor applied this inbound row (in the same transaction as its snapshot). */
   applied_at: Timestamp | null;
   created_at: DefaultedTimestamp;
+  /** Inbound: Meta's `context` as parsed (`InboundContext`): the message replied to, or forwarding flags. */
+  context: Json<Record<string, unknown>> | null;
+  /** Inbound: the click-to-WhatsApp ad the message came from, as Meta sent it. */
+  referral: Json<Record<string, unknown>> | null;
+  /** Inbound: the id of the reply button or list row tapped, or a template quick reply's payload. */
+  interactive_reply_id: string | null;
+  /** Inbound: Meta's id of the image, audio, video, document or sticker. */
+  media_id: string | null;
 }
 
 export interface OutboxTable {
@@ -84,6 +92,27 @@ export interface OutboxTable {
   next_attempt_at: Timestamp;
   created_at: DefaultedTimestamp;
   sent_at: Timestamp | null;
+}
+
+/** A status about a wamid no message of the workspace has yet; applied when the sender stores that wamid. */
+export interface UnmatchedStatusesTable {
+  workspace_id: string;
+  wamid: string;
+  status: 'sent' | 'delivered' | 'read' | 'failed';
+  error_code: number | null;
+  error_title: string | null;
+  received_at: Timestamp;
+}
+
+/** A failed outbound message whose session has not recorded the failure yet. */
+export interface FailureNoticesTable {
+  /** The failed message (outbound); one notice per message. */
+  message_id: string;
+  workspace_id: string;
+  attempts: Generated<number>;
+  /** Due from then; a notifier that claims it moves it past its lease. */
+  next_attempt_at: Timestamp;
+  created_at: Timestamp;
 }
 
 export interface HumanAgentsTable {
@@ -144,6 +173,8 @@ export interface Database {
   outbox: OutboxTable;
   human_agents: HumanAgentsTable;
   session_events: SessionEventsTable;
+  unmatched_statuses: UnmatchedStatusesTable;
+  failure_notices: FailureNoticesTable;
   knowledge_documents: KnowledgeDocumentsTable;
   knowledge_chunks: KnowledgeChunksTable;
 }

@@ -23,7 +23,29 @@ export interface StoredSession extends SessionAddress {
   closedAt: number | null;
 }
 
-export interface InboundMessage {
+/** Meta's `context` of an inbound message: the message it replies to, or that it was forwarded. */
+export interface InboundContext {
+  /** The sender of the message replied to; null on forwarded messages. */
+  from: string | null;
+  /** The wamid replied to, or the product message an enquiry came from. */
+  id: string | null;
+  forwarded?: boolean;
+  frequentlyForwarded?: boolean;
+}
+
+/** What an inbound message says beyond its text and type; null where the message has none. */
+export interface InboundDetails {
+  context: InboundContext | null;
+  /** The click-to-WhatsApp ad the message came from, as Meta sent it. */
+  referral: Record<string, unknown> | null;
+  /** The id of the reply button or list row tapped, or a template quick reply's payload. */
+  interactiveReplyId: string | null;
+  /** Meta's id of the media the message carries. */
+  mediaId: string | null;
+}
+
+/** An inbound row as stored; the store always reads its details (null where the message has none). */
+export interface InboundMessage extends Partial<InboundDetails> {
   id: string;
   workspaceId: string;
   sessionKey: string;
@@ -41,7 +63,7 @@ export interface InboundMessage {
   receivedAt: number;
 }
 
-export interface NewInboundMessage extends SessionAddress {
+export interface NewInboundMessage extends SessionAddress, Partial<InboundDetails> {
   phoneNumberId: string;
   customerWaId: string;
   wamid: string;

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HistoryEntry, SessionContext } from '../../src/machines/session.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { createSessionStore } from '../../src/persistence/kysely-session-store.ts';
 import { parseWebhookPayload } from '../../src/whatsapp/webhook-payload.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import {
@@ -14,6 +15,7 @@ import {
   statusWebhook,
   textMessagesWebhook,
   VERIFY_TOKEN,
+  WEBHOOK_ENV,
 } from '../support/meta-webhook.ts';
 import { ACME_NUMBER, GLOBEX_NUMBER, testConfig } from '../support/test-config.ts';
 import { META_FIXTURE_NAMES, metaFixture, metaFixtureBytes, valueAt } from '../whatsapp/meta-fixtures.ts';
@@ -278,9 +280,13 @@ describe('the WhatsApp webhook over HTTP', () => {
       expect(rows[0]!.applied_at, file).not.toBeNull();
     }
     const session = await openSession('acme', ACME_NUMBER, SHEENA);
-    expect(customerEntries(session.context.history).map((entry) => [entry.type, entry.text])).toEqual(
-      MESSAGE_FIXTURES.map(([, type, body]) => [type, body]),
-    );
+    // Each one, once; their order within the turn is Meta's timestamps' (tested below), not the posting order.
+    const byText = (a: unknown[], b: unknown[]) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+    expect(
+      customerEntries(session.context.history)
+        .map((entry) => [entry.type, entry.text])
+        .sort(byText),
+    ).toEqual(MESSAGE_FIXTURES.map(([, type, body]) => [type, body]).sort(byText));
     // Every fixture is exercised somewhere in this file.
     const covered = new Set([
       ...MESSAGE_FIXTURES.map(([file]) => file),
@@ -289,6 +295,74 @@ describe('the WhatsApp webhook over HTTP', () => {
       'template-status-update.json',
     ]);
     expect(META_FIXTURE_NAMES.filter((name) => !covered.has(name))).toEqual([]);
+  });
+
+  it('stores what a message refers to: the message replied to, the ad, the tapped button, the media', async () => {
+    const files = [
+      'interactive-button-reply.json',
+      'forwarded-text-message.json',
+      'referral-message.json',
+      'image-message.json',
+      'text-message.json',
+    ];
+    for (const file of files) expect((await post(signedFixture(file))).status, file).toBe(200);
+    const details = async (file: string) => {
+      const { id } = valueAt(metaFixture(file), FIRST_MESSAGE) as { id: string };
+      const [row] = await inboundRow(id);
+      return {
+        context: row!.context,
+        referral: row!.referral,
+        interactiveReplyId: row!.interactive_reply_id,
+        mediaId: row!.media_id,
+      };
+    };
+    const none = { context: null, referral: null, interactiveReplyId: null, mediaId: null };
+    expect(await details('interactive-button-reply.json')).toEqual({
+      ...none,
+      context: { from: '15550783881', id: 'wamid.HBgLMTY1MDU1NTEyMzQVAgARGBJFQTc2MjE0QjI2NjBFNkQwQ0UA' },
+      interactiveReplyId: 'talk_to_human',
+    });
+    expect(await details('forwarded-text-message.json')).toEqual({
+      ...none,
+      context: { from: null, id: null, forwarded: true, frequentlyForwarded: true },
+    });
+    expect(await details('referral-message.json')).toEqual({
+      ...none,
+      referral: valueAt(metaFixture('referral-message.json'), [...FIRST_MESSAGE, 'referral']),
+    });
+    expect(await details('image-message.json')).toEqual({
+      ...none,
+      mediaId: valueAt(metaFixture('image-message.json'), [...FIRST_MESSAGE, 'image', 'id']),
+    });
+    expect(await details('text-message.json')).toEqual(none);
+    // Read back as the actor host reads a conversation's pending rows (recorded here without a doorbell).
+    const store = createSessionStore(gateway.database.db);
+    const address = gateway.engine.sessions.addressOf('globex', GLOBEX_NUMBER, '4915100000001');
+    const context = { from: '15550783881', id: 'wamid.replied-to' };
+    await store.recordInbound([
+      {
+        ...address,
+        phoneNumberId: GLOBEX_NUMBER,
+        customerWaId: '4915100000001',
+        wamid: 'wamid.details',
+        type: 'interactive',
+        body: 'Talk to a person',
+        customerName: null,
+        payload: {},
+        sentAt: gateway.clock.now(),
+        context,
+        referral: { source_type: 'ad' },
+        interactiveReplyId: 'talk_to_human',
+        mediaId: null,
+      },
+    ]);
+    const [pending] = await store.listPendingInbound('globex', address.sessionKey);
+    expect(pending).toMatchObject({
+      context,
+      referral: { source_type: 'ad' },
+      interactiveReplyId: 'talk_to_human',
+      mediaId: null,
+    });
   });
 
   it('acknowledges the same webhook delivered twice and lets it take effect once', async () => {
@@ -562,6 +636,73 @@ describe('the WhatsApp webhook over HTTP', () => {
     expect(response.status).toBe(200);
     const [row] = await inboundRow('wamid.nul');
     expect(row!.body).toBe('a\uFFFDb\uFFFDc');
+  });
+});
+
+describe('the WhatsApp webhook, its logs and its environment', () => {
+  const logs: Record<string, unknown>[] = [];
+
+  beforeEach(async () => {
+    logs.length = 0;
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        logs.push(JSON.parse(chunk.toString()));
+        done();
+      },
+    });
+    gateway = await startTestGateway({
+      env: { ...WEBHOOK_ENV, BOTRELIC_STALE_MESSAGE_AGE: '5m' },
+      logger: createLogger({ level: 'info', destination }),
+    });
+  });
+
+  afterEach(async () => {
+    await gateway?.close();
+  });
+
+  it("logs a webhook for an unknown phone number, naming the number and the count, never the customer's words", async () => {
+    const stranger = textMessagesWebhook(
+      [
+        {
+          from: SHEENA,
+          wamid: 'wamid.stranger-1',
+          text: 'my card number is 4111',
+          sentAt: gateway.clock.now(),
+        },
+        { from: SHEENA, wamid: 'wamid.stranger-2', text: 'and my address', sentAt: gateway.clock.now() },
+      ],
+      '100000000000001',
+    );
+    expect((await post(signed(stranger))).status).toBe(200);
+    expect(logs.filter((log) => String(log.msg).includes('no workspace has'))).toEqual([
+      expect.objectContaining({ level: 40, phoneNumberIds: ['100000000000001'], dropped: 2 }),
+    ]);
+    const written = JSON.stringify(logs);
+    expect(written).not.toContain('4111');
+    expect(written).not.toContain('my address');
+    expect(await gateway.countMessages()).toBe(0);
+    expect(await gateway.metric('botrelic_webhook_unknown_phone_number_total')).toBe(2);
+  });
+
+  it('judges staleness by BOTRELIC_STALE_MESSAGE_AGE from the environment', async () => {
+    // Ten minutes late: fresh under the default hour, stale under the 5m this engine was started with.
+    const customer = '4475579999999';
+    const late = gateway.clock.now() - 10 * 60_000;
+    const message = (n: number) => ({
+      from: customer,
+      wamid: `wamid.late-${n}`,
+      text: `late ${n}`,
+      sentAt: late + n,
+    });
+    expect((await post(signed(textMessagesWebhook([message(0)])))).status).toBe(200);
+    expect(gateway.agent.calls).toHaveLength(1);
+    await gateway.agent.reply('Sorry for the wait.');
+    await gateway.settle();
+    // Redelivered after the answer: recorded, not answered again (as a fresh message would be).
+    expect((await post(signed(textMessagesWebhook([message(1)])))).status).toBe(200);
+    expect(gateway.agent.calls).toHaveLength(1);
+    const session = await openSession('acme', ACME_NUMBER, customer);
+    expect(customerEntries(session.context.history).map((entry) => entry.text)).toEqual(['late 0', 'late 1']);
   });
 });
 
