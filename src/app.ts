@@ -32,6 +32,7 @@ import { createKnowledgeBase, type KnowledgeBase } from './knowledge/knowledge-b
 import { foldersOf, ingestConfiguredKnowledge } from './knowledge/knowledge-folders.ts';
 import { withSearchCache } from './knowledge/search-cache.ts';
 import { checkDatabase, createDatabase, type DatabaseHandle } from './persistence/database.ts';
+import { createFailureNoticeStore } from './persistence/failure-notices.ts';
 import { createInboxQueries } from './persistence/inbox-queries.ts';
 import { createSessionStore } from './persistence/kysely-session-store.ts';
 import { migrateToLatest } from './persistence/migrate.ts';
@@ -43,6 +44,7 @@ import { createInProcessTransport } from './transport/in-process-transport.ts';
 import { createNatsTransport } from './transport/nats-transport.ts';
 import type { Transport } from './transport/transport.ts';
 import { createDeliveryPacing } from './whatsapp/delivery-pacing.ts';
+import { FailureNotifier } from './whatsapp/failure-notifier.ts';
 import { createGraphApiClient } from './whatsapp/graph-api-client.ts';
 import { createOutboxMetrics } from './whatsapp/outbox-metrics.ts';
 import { OutboxSender } from './whatsapp/outbox-sender.ts';
@@ -76,6 +78,8 @@ export interface Engine {
   sweeper: Sweeper;
   /** Delivers the outbox: Graph API for production numbers, the sandbox outbox for sandbox numbers. */
   outbox: OutboxSender;
+  /** Tells sessions of their failed messages, from the notices the failures left. */
+  failures: FailureNotifier;
   database: DatabaseHandle;
   transport: Transport;
   registry: Registry;
@@ -156,11 +160,20 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     transport,
     gatewayDatabase === database ? store : createSessionStore(gatewayDatabase.db),
   );
+  const failures = new FailureNotifier({
+    store: createFailureNoticeStore(database.db),
+    sessions,
+    clock,
+    logger: logger.child({ component: 'failure-notices' }),
+    pollIntervalMs: env.BOTRELIC_OUTBOX_POLL_INTERVAL,
+  });
   const outbox = new OutboxSender({
-    store: createOutboxStore(database.db),
+    store: createOutboxStore(database.db, {
+      onFailureNotices: () => failures.wake(),
+      logger: logger.child({ component: 'outbox' }),
+    }),
     graph,
     numbers,
-    sessions,
     pacing: createDeliveryPacing({
       clock,
       // Strict (no burst): no second ever carries more than the rate, plus one.
@@ -219,8 +232,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       inbound,
       statuses: createStatusRecorder({
         db: gatewayDatabase.db,
-        sessions,
+        clock,
         metrics: inboundMetrics,
+        onFailureNotices: () => failures.wake(),
         deadlineMs: env.BOTRELIC_DB_TIMEOUT,
       }),
       metrics: inboundMetrics,
@@ -268,6 +282,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     inbound,
     sweeper,
     outbox,
+    failures,
     database,
     transport,
     registry,
@@ -276,6 +291,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       await transport.flush();
       await sweeper.start();
       outbox.start();
+      failures.start();
       assigner.start();
       // Folder documents edited while the engine runs are re-indexed; the start above indexed them all.
       knowledgeWatcher = watchKnowledgeFolders({ knowledge, workspaces: foldersOf(config), logger });
@@ -286,6 +302,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       // The last requests' doorbells may still be on their way: they reach the router before it unsubscribes.
       await transport.flush().catch(() => undefined);
       await assigner.stop();
+      // Before the router goes: a session being told now still answers.
+      await failures.stop();
       router.close();
       await sweeper.stop();
       await host.stop();

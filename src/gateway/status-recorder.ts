@@ -1,11 +1,17 @@
-import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
-import type { SessionClient } from '../actors/session-client.ts';
-import { createStatusAdvancer, type DeliveryStatus } from '../persistence/message-status.ts';
+import type { Clock } from '../clock/clock.ts';
+import { isDataRefusal } from '../persistence/database.ts';
+import {
+  applyHeldStatuses,
+  createStatusAdvancer,
+  type DeliveryStatus,
+  holdStatuses,
+  type StatusChange,
+} from '../persistence/message-status.ts';
 import type { Database } from '../persistence/schema.ts';
 import type { ParsedStatus } from '../whatsapp/webhook-payload.ts';
 import { withinDeadline } from './commit-deadline.ts';
-import { StoreUnavailableError } from './http-errors.ts';
+import { InvalidPayloadError, StoreUnavailableError } from './http-errors.ts';
 import type { InboundMetrics } from './inbound-metrics.ts';
 import { storableText } from './storable-json.ts';
 
@@ -17,10 +23,12 @@ export interface RoutedStatus {
 
 export interface StatusRecorder {
   /**
-   * Moves each named outbound message forward (never back) and tells the session of a failure.
-   * Throws StoreUnavailableError when the database failed, so Meta redelivers the statuses.
+   * Moves each named outbound message forward (never back), and holds a status whose wamid no message has yet
+   * until the sender stores it. A `failed` leaves its session a failure notice in the same commit: the answer
+   * does not wait for the session. Throws StoreUnavailableError when the database failed (or did not answer
+   * within the deadline), so Meta redelivers the statuses.
    */
-  record(statuses: readonly RoutedStatus[], log: FastifyBaseLogger): Promise<void>;
+  record(statuses: readonly RoutedStatus[]): Promise<void>;
 }
 
 const DELIVERY_STATUSES: ReadonlySet<string> = new Set<DeliveryStatus>([
@@ -36,52 +44,65 @@ function isDeliveryStatus(status: string): status is DeliveryStatus {
 
 export function createStatusRecorder(options: {
   db: Kysely<Database>;
-  sessions: SessionClient;
+  clock: Clock;
   metrics: InboundMetrics;
-  /** A status not stored within this many milliseconds is answered 503 (a hung database). */
+  /** Called after a commit that left failure notices: the notifier tells their sessions. */
+  onFailureNotices?(): void;
+  /** Statuses not stored within this many milliseconds are answered 503 (a hung database). */
   deadlineMs?: number;
 }): StatusRecorder {
-  const { db, sessions, metrics, deadlineMs } = options;
+  const { db, clock, metrics, onFailureNotices, deadlineMs } = options;
   // Concurrent webhooks' statuses share one UPDATE and one commit.
   const advance = createStatusAdvancer(db);
+
+  async function store(changes: StatusChange[]): Promise<void> {
+    const outcomes = await Promise.all(changes.map(advance));
+    const unmatched = changes.filter((_, i) => outcomes[i] === 'unmatched');
+    let noticed = changes.some((change, i) => outcomes[i] === 'advanced' && change.status === 'failed');
+    if (unmatched.length > 0) {
+      await holdStatuses(db, unmatched);
+      // The sender may have committed these wamids since the UPDATE above looked for them.
+      noticed = (await applyHeldStatuses(db, unmatched, clock.now())) > 0 || noticed;
+    }
+    for (const outcome of outcomes) {
+      metrics.statuses.inc({
+        result: outcome === 'advanced' ? 'applied' : outcome === 'unmatched' ? 'held' : 'ignored',
+      });
+    }
+    if (noticed) onFailureNotices?.();
+  }
+
   return {
-    async record(statuses, log) {
+    async record(statuses) {
+      const receivedAt = clock.now();
+      const changes: StatusChange[] = [];
       for (const { workspaceId, status } of statuses) {
         if (!isDeliveryStatus(status.status)) {
           metrics.statuses.inc({ result: 'ignored' });
           continue;
         }
-        const wamid = storableText(status.wamid);
         const first = status.errors[0];
-        const error = first ? { code: first.code, title: storableText(first.title) } : null;
-        const message = await withinDeadline(
-          advance({ workspaceId, wamid, status: status.status, error }),
-          deadlineMs,
-        ).catch((cause: unknown) => {
-          throw new StoreUnavailableError(undefined, { cause });
+        changes.push({
+          workspaceId,
+          wamid: storableText(status.wamid),
+          status: status.status,
+          error: first ? { code: first.code, title: storableText(first.title) } : null,
+          receivedAt,
         });
-        metrics.statuses.inc({ result: message ? 'applied' : 'ignored' });
-        if (!message || status.status !== 'failed') continue;
-        // The row already says `failed`; the session records it in its history for whoever reads it. A
-        // session that cannot be reached now is not retried: a redelivered status no longer advances.
-        const { sessionId, ...address } = message;
-        const result = await sessions
-          .command(address, {
-            type: 'message.status',
-            wamid,
-            status: 'failed',
-            ...(error ? { error } : {}),
-            // Only the session that sent it: not the customer's next one under the same key.
-            ...(sessionId ? { sessionId } : {}),
-          })
-          .catch((cause: unknown) => ({ ok: false as const, error: String(cause) }));
-        if (!result.ok) {
-          log.warn(
-            { ...address, wamid, result: result.error },
-            'delivery failure not recorded in the session',
+      }
+      if (changes.length === 0) return;
+      await withinDeadline(store(changes), deadlineMs).catch((cause: unknown) => {
+        // Refused data is refused again on every redelivery: 400, not a week of Meta's retries.
+        if (isDataRefusal(cause)) {
+          throw new InvalidPayloadError(
+            `the database refused a status of this request (SQLSTATE ${cause.code})`,
+            {
+              cause,
+            },
           );
         }
-      }
+        throw new StoreUnavailableError(undefined, { cause });
+      });
     },
   };
 }

@@ -116,7 +116,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
       );
     }
     await inbound.record(routed.messages);
-    await statuses.record(routed.statuses, request.log);
+    await statuses.record(routed.statuses);
     return { status: 'received' as const };
   });
 };

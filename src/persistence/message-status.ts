@@ -1,64 +1,56 @@
-import { type Kysely, sql } from 'kysely';
-import { isStatusAdvance } from '../whatsapp/webhook-payload.ts';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { statusRank } from '../whatsapp/webhook-payload.ts';
 import { Batcher } from './batcher.ts';
-import type { Database, MessageStatus } from './schema.ts';
-import type { SessionAddress } from './session-store.ts';
+import type { Database } from './schema.ts';
 
 /** The delivery statuses Meta reports for a business's own messages. */
 export type DeliveryStatus = 'sent' | 'delivered' | 'read' | 'failed';
 
+/** A status for one workspace's message, named by its wamid. */
 export interface StatusChange {
+  workspaceId: string;
   wamid: string;
   status: DeliveryStatus;
   /** Meta's error, stored with a `failed` status. */
   error: { code: number; title: string } | null;
+  /** When it reached us, ms since epoch: dates a failure notice, and a held status for its expiry. */
+  receivedAt: number;
 }
 
-const OUTBOUND_STATUSES: readonly MessageStatus[] = ['pending', 'sent', 'delivered', 'read', 'failed'];
+/**
+ * What a status did: moved its message forward; found it there already or further on (a duplicate, or
+ * `delivered` arriving after `read`); or found no message of the workspace with that wamid (yet).
+ */
+export type StatusOutcome = 'advanced' | 'unchanged' | 'unmatched';
+
+/** A held status is dropped this long after it arrived: its message is not ours, or never got its wamid. */
+export const HELD_STATUS_TTL_MS = 24 * 60 * 60 * 1_000;
+
+const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['sent', 'delivered', 'read', 'failed'];
 
 /**
- * Moves the workspace's outbound message named by `wamid` to `status` if that is an advance, in one
- * conditional UPDATE, so concurrent and redelivered statuses can never move it backwards. Returns the
- * message's session when it changed; undefined when no message of the workspace has that wamid or the
- * status is not newer than the stored one (a duplicate, or `delivered` arriving after `read`).
+ * The rank of a status column or value in SQL, the same as `statusRank` (0 for `pending` and anything else):
+ * a status only ever replaces a lower one.
+ */
+function rankOf(status: RawBuilder<unknown>): RawBuilder<number> {
+  const ordered = [...DELIVERY_STATUSES].sort((a, b) => statusRank(a) - statusRank(b));
+  return sql<number>`coalesce(array_position(array[${sql.join(ordered.map((s) => sql.lit(s)))}]::text[], ${status}), 0)`;
+}
+
+/**
+ * Moves the workspace's outbound message named by `change.wamid` forward, if `change` is an advance, in one
+ * conditional UPDATE, so concurrent and redelivered statuses can never move it backwards. A `failed` that
+ * advances leaves a failure notice for the message's session in the same statement.
  */
 export async function advanceMessageStatus(
   db: Kysely<Database>,
-  workspaceId: string,
   change: StatusChange,
-): Promise<(SessionAddress & { sessionId: string | null }) | undefined> {
-  const replaceable = OUTBOUND_STATUSES.filter((current) => isStatusAdvance(current, change.status));
-  const row = await db
-    .updateTable('messages')
-    .set({
-      status: change.status,
-      ...(change.status === 'failed'
-        ? { error_code: change.error?.code ?? null, error_title: change.error?.title ?? null }
-        : {}),
-    })
-    .where('workspace_id', '=', workspaceId)
-    .where('direction', '=', sql.lit('out'))
-    .where('wamid', '=', change.wamid)
-    .where('status', 'in', replaceable)
-    .returning(['session_key', 'partition', 'session_id'])
-    .executeTakeFirst();
-  return (
-    row && {
-      workspaceId,
-      sessionKey: row.session_key,
-      partition: row.partition,
-      sessionId: row.session_id,
-    }
-  );
+): Promise<StatusOutcome> {
+  const [outcome] = await advanceMessageStatuses(db, [change]);
+  return outcome!;
 }
 
-/** A status change for one workspace's message, as `advanceMessageStatus` takes it. */
-export interface WorkspaceStatusChange extends StatusChange {
-  workspaceId: string;
-}
-
-export type StatusAdvance = (change: WorkspaceStatusChange) => Promise<AdvancedMessage | undefined>;
-type AdvancedMessage = SessionAddress & { sessionId: string | null };
+export type StatusAdvance = (change: StatusChange) => Promise<StatusOutcome>;
 
 /**
  * `advanceMessageStatus` for many concurrent webhooks at once: their changes share one statement (one commit),
@@ -66,15 +58,15 @@ type AdvancedMessage = SessionAddress & { sessionId: string | null };
  * one statement each, since one statement updates a row once.
  */
 export function createStatusAdvancer(db: Kysely<Database>): StatusAdvance {
-  const batcher = new Batcher<WorkspaceStatusChange, AdvancedMessage | undefined>({
+  const batcher = new Batcher<StatusChange, StatusOutcome>({
     maxBatchSize: 250,
     run: async (changes) => {
-      const outcomes = new Array<AdvancedMessage | undefined>(changes.length);
+      const outcomes = new Array<StatusOutcome>(changes.length);
       let remaining = changes.map((change, index) => ({ change, index }));
       while (remaining.length > 0) {
         const seen = new Set<string>();
         const round = remaining.filter(({ change }) => {
-          const key = `${change.workspaceId}\u0000${change.wamid}`;
+          const key = keyOf(change);
           if (seen.has(key)) return false;
           seen.add(key);
           return true;
@@ -85,7 +77,7 @@ export function createStatusAdvancer(db: Kysely<Database>): StatusAdvance {
           round.map(({ change }) => change),
         );
         round.forEach(({ index }, i) => {
-          outcomes[index] = advanced[i];
+          outcomes[index] = advanced[i]!;
         });
       }
       return outcomes.map((value) => ({ ok: true, value }));
@@ -94,44 +86,138 @@ export function createStatusAdvancer(db: Kysely<Database>): StatusAdvance {
   return (change) => batcher.submit(change);
 }
 
-/** Changes of distinct messages in one conditional UPDATE; the outcome of each, in order. */
+/** Changes of distinct messages in one statement; the outcome of each, in order. */
 async function advanceMessageStatuses(
   db: Kysely<Database>,
-  changes: readonly WorkspaceStatusChange[],
-): Promise<(AdvancedMessage | undefined)[]> {
-  const column = <T>(pick: (change: WorkspaceStatusChange) => T) => changes.map(pick);
-  const replaceable = (status: DeliveryStatus) =>
-    OUTBOUND_STATUSES.filter((current) => isStatusAdvance(current, status)).join(',');
-  const { rows } = await sql<{
-    n: number;
-    session_key: string;
-    partition: number;
-    session_id: string | null;
-  }>`
-    update messages as m set
-      status = v.status,
-      error_code = case when v.status = 'failed' then v.error_code else m.error_code end,
-      error_title = case when v.status = 'failed' then v.error_title else m.error_title end
-    from unnest(
+  changes: readonly StatusChange[],
+): Promise<StatusOutcome[]> {
+  const column = <T>(pick: (change: StatusChange) => T) => changes.map(pick);
+  const { rows } = await sql<{ n: number; advanced: boolean; known: boolean }>`
+    with v as (
+      select * from unnest(
+        ${column((change) => change.workspaceId)}::text[],
+        ${column((change) => change.wamid)}::text[],
+        ${column((change) => change.status)}::text[],
+        ${column((change) => change.error?.code ?? null)}::int[],
+        ${column((change) => change.error?.title ?? null)}::text[],
+        ${column((change) => new Date(change.receivedAt).toISOString())}::timestamptz[]
+      ) with ordinality as v(workspace_id, wamid, status, error_code, error_title, received_at, n)
+    ), advanced as (
+      update messages as m set
+        status = v.status,
+        error_code = case when v.status = 'failed' then v.error_code else m.error_code end,
+        error_title = case when v.status = 'failed' then v.error_title else m.error_title end
+      from v
+      where m.workspace_id = v.workspace_id and m.direction = 'out' and m.wamid = v.wamid
+        and ${rankOf(sql.ref('v.status'))} > ${rankOf(sql.ref('m.status'))}
+      returning v.n, m.id, m.workspace_id, m.status, v.received_at
+    ), noticed as (
+      ${insertFailureNotices(sql`select id, workspace_id, received_at from advanced where status = 'failed'`)}
+    )
+    select v.n,
+      exists (select 1 from advanced where advanced.n = v.n) as advanced,
+      exists (
+        select 1 from messages as m
+        where m.workspace_id = v.workspace_id and m.direction = 'out' and m.wamid = v.wamid
+      ) as known
+    from v`.execute(db);
+  const outcomes = new Array<StatusOutcome>(changes.length);
+  for (const row of rows) {
+    outcomes[Number(row.n) - 1] = row.advanced ? 'advanced' : row.known ? 'unchanged' : 'unmatched';
+  }
+  return outcomes;
+}
+
+/**
+ * Keeps statuses that matched no message, the highest per wamid, for `applyHeldStatuses` to apply once the
+ * sender has stored the wamid; drops those held longer than HELD_STATUS_TTL_MS.
+ */
+export async function holdStatuses(db: Kysely<Database>, changes: readonly StatusChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const highest = new Map<string, StatusChange>();
+  for (const change of changes) {
+    const held = highest.get(keyOf(change));
+    if (!held || statusRank(change.status) > statusRank(held.status)) highest.set(keyOf(change), change);
+  }
+  const latest = Math.max(...changes.map((change) => change.receivedAt));
+  await db
+    .deleteFrom('unmatched_statuses')
+    .where('received_at', '<', new Date(latest - HELD_STATUS_TTL_MS))
+    .execute();
+  const held = [...highest.values()];
+  const column = <T>(pick: (change: StatusChange) => T) => held.map(pick);
+  await sql`
+    insert into unmatched_statuses as u (workspace_id, wamid, status, error_code, error_title, received_at)
+    select * from unnest(
       ${column((change) => change.workspaceId)}::text[],
       ${column((change) => change.wamid)}::text[],
       ${column((change) => change.status)}::text[],
-      ${column((change) => replaceable(change.status))}::text[],
       ${column((change) => change.error?.code ?? null)}::int[],
-      ${column((change) => change.error?.title ?? null)}::text[]
-    ) with ordinality as v(workspace_id, wamid, status, replaceable, error_code, error_title, n)
-    where m.workspace_id = v.workspace_id and m.direction = 'out' and m.wamid = v.wamid
-      and m.status = any(string_to_array(v.replaceable, ','))
-    returning v.n, m.session_key, m.partition, m.session_id`.execute(db);
-  const outcomes = new Array<AdvancedMessage | undefined>(changes.length);
-  for (const row of rows) {
-    const change = changes[Number(row.n) - 1]!;
-    outcomes[Number(row.n) - 1] = {
-      workspaceId: change.workspaceId,
-      sessionKey: row.session_key,
-      partition: row.partition,
-      sessionId: row.session_id,
-    };
-  }
-  return outcomes;
+      ${column((change) => change.error?.title ?? null)}::text[],
+      ${column((change) => new Date(change.receivedAt).toISOString())}::timestamptz[]
+    )
+    on conflict (workspace_id, wamid) do update set
+      status = excluded.status,
+      error_code = excluded.error_code,
+      error_title = excluded.error_title,
+      received_at = excluded.received_at
+    where ${rankOf(sql.ref('excluded.status'))} > ${rankOf(sql.ref('u.status'))}`.execute(db);
+}
+
+/**
+ * Applies, and deletes, the held statuses of these wamids whose message now exists, forward only; a `failed`
+ * among them leaves a failure notice dated `now`. Returns how many notices it left.
+ *
+ * Both sides call it after their own commit: the sender once it stored wamids, the gateway once it held
+ * statuses. Whichever of the two commits last, its call sees both the wamid and the held status, so a status
+ * racing the wamid's commit is applied either way.
+ */
+export async function applyHeldStatuses(
+  db: Kysely<Database>,
+  wamids: readonly { workspaceId: string; wamid: string }[],
+  now: number,
+): Promise<number> {
+  if (wamids.length === 0) return 0;
+  const { rows } = await sql<{ noticed: number }>`
+    with held as (
+      delete from unmatched_statuses as u
+      using unnest(
+        ${wamids.map((key) => key.workspaceId)}::text[],
+        ${wamids.map((key) => key.wamid)}::text[]
+      ) as k(workspace_id, wamid)
+      where u.workspace_id = k.workspace_id and u.wamid = k.wamid
+        and exists (
+          select 1 from messages as m
+          where m.workspace_id = u.workspace_id and m.direction = 'out' and m.wamid = u.wamid
+        )
+      returning u.workspace_id, u.wamid, u.status, u.error_code, u.error_title
+    ), advanced as (
+      update messages as m set
+        status = held.status,
+        error_code = case when held.status = 'failed' then held.error_code else m.error_code end,
+        error_title = case when held.status = 'failed' then held.error_title else m.error_title end
+      from held
+      where m.workspace_id = held.workspace_id and m.direction = 'out' and m.wamid = held.wamid
+        and ${rankOf(sql.ref('held.status'))} > ${rankOf(sql.ref('m.status'))}
+      returning m.id, m.workspace_id, m.status
+    ), noticed as (
+      ${insertFailureNotices(
+        sql`select id, workspace_id, ${new Date(now).toISOString()}::timestamptz from advanced where status = 'failed'`,
+      )}
+    )
+    select count(*)::int as noticed from noticed`.execute(db);
+  return rows[0]?.noticed ?? 0;
+}
+
+/** The insert, for a CTE, of a failure notice per row of `failed` (message id, workspace id, when). */
+function insertFailureNotices(failed: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`
+    insert into failure_notices (message_id, workspace_id, next_attempt_at, created_at)
+    select f.id, f.workspace_id, f.at, f.at from (${failed}) as f(id, workspace_id, at)
+    on conflict (message_id) do nothing
+    returning message_id`;
+}
+
+function keyOf(change: { workspaceId: string; wamid: string }): string {
+  return `${change.workspaceId}\u0000${change.wamid}`;
 }

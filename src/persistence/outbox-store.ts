@@ -1,5 +1,7 @@
 import { type Kysely, sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
+import type { Logger } from 'pino';
 import { Batcher } from './batcher.ts';
+import { applyHeldStatuses } from './message-status.ts';
 import type { Database } from './schema.ts';
 
 /** An outbox row a sender holds the lease of, with what delivering it takes. */
@@ -43,21 +45,47 @@ export interface OutboxStore {
   claimDue(options: { now: number; leaseUntil: number; limit: number }): Promise<ClaimedDelivery[]>;
   /** Stores Meta's (or the sandbox's) wamid on the message and marks message and row sent, together. */
   markSent(delivery: ClaimedDelivery, wamid: string, now: number): Promise<boolean>;
-  /** Fails message and row, the message keeping the error's code and title. */
+  /** Fails message and row, the message keeping the error's code and title, and leaves its session a notice. */
   markFailed(delivery: ClaimedDelivery, failure: DeliveryFailure, now: number): Promise<boolean>;
   /** Puts the row back to be claimed at `at`; `attempted: false` gives the claim's attempt back (pacing). */
   reschedule(delivery: ClaimedDelivery, at: number, attempted: boolean): Promise<boolean>;
 }
 
-export function createOutboxStore(db: Kysely<Database>): OutboxStore {
+export interface OutboxStoreOptions {
+  /** Called after a commit that left failure notices for sessions (failure-notices.ts delivers them). */
+  onFailureNotices?(): void;
+  /** Told of what cannot fail a mark already committed: a held status that could not be applied. */
+  logger?: Pick<Logger, 'warn'>;
+}
+
+export function createOutboxStore(db: Kysely<Database>, options: OutboxStoreOptions = {}): OutboxStore {
   // Every reply ends in a mark; concurrent deliveries share one statement (and one commit) for theirs.
   const sentMarks = new Batcher<SentMark, boolean>({
     maxBatchSize: 250,
     run: async (marks) => {
       const sent = await markSentIn(db, marks);
+      await applyStatusesHeldFor(marks.filter((mark) => sent.has(mark.delivery.id)));
       return marks.map((mark) => ({ ok: true, value: sent.has(mark.delivery.id) }));
     },
   });
+
+  /**
+   * Meta may report on a message before its wamid is committed here (statuses come back within a second, marks
+   * are batched): the gateway holds those statuses, and they are applied now that the wamids are stored.
+   */
+  async function applyStatusesHeldFor(marks: readonly SentMark[]): Promise<void> {
+    if (marks.length === 0) return;
+    const now = Math.max(...marks.map((mark) => mark.now));
+    const wamids = marks.map((mark) => ({ workspaceId: mark.delivery.workspaceId, wamid: mark.wamid }));
+    try {
+      if ((await applyHeldStatuses(db, wamids, now)) > 0) options.onFailureNotices?.();
+    } catch (error) {
+      // The marks are committed and stand. A held status stays held until it expires; its message shows
+      // `sent` until Meta's next status about it, which finds the wamid.
+      options.logger?.warn({ err: error }, 'held statuses not applied to messages just sent');
+    }
+  }
+
   return {
     async claimDue({ now, leaseUntil, limit }) {
       // One statement: pick and lock the due heads (SKIP LOCKED: rows another sender is claiming are not
@@ -142,8 +170,8 @@ export function createOutboxStore(db: Kysely<Database>): OutboxStore {
 
     markSent: (delivery, wamid, now) => sentMarks.submit({ delivery, wamid, now }),
 
-    markFailed: (delivery, failure, now) =>
-      db.transaction().execute(async (trx) => {
+    async markFailed(delivery, failure, now) {
+      const failed = await db.transaction().execute(async (trx) => {
         if (!(await finish(trx, delivery, 'failed', now))) return false;
         await trx
           .updateTable('messages')
@@ -152,8 +180,22 @@ export function createOutboxStore(db: Kysely<Database>): OutboxStore {
           .where('id', '=', delivery.messageId)
           .where('status', '=', 'pending')
           .execute();
+        // The session records the failure in its history: durably told, whether or not it is reachable now.
+        await trx
+          .insertInto('failure_notices')
+          .values({
+            message_id: delivery.messageId,
+            workspace_id: delivery.workspaceId,
+            next_attempt_at: new Date(now),
+            created_at: new Date(now),
+          })
+          .onConflict((conflict) => conflict.column('message_id').doNothing())
+          .execute();
         return true;
-      }),
+      });
+      if (failed) options.onFailureNotices?.();
+      return failed;
+    },
 
     async reschedule(delivery, at, attempted) {
       const result = await leased(

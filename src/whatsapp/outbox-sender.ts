@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { SessionClient } from '../actors/session-client.ts';
 import type { Clock, TimerHandle } from '../clock/clock.ts';
 import { SERVICE_WINDOW_MS } from '../machines/session.ts';
 import type { ClaimedDelivery, DeliveryFailure, OutboxStore } from '../persistence/outbox-store.ts';
@@ -21,8 +20,6 @@ export interface OutboxSenderOptions {
   store: OutboxStore;
   graph: GraphApiClient;
   numbers: SendingNumbers;
-  /** Tells a session that one of its messages failed for good, so its history shows it. */
-  sessions: Pick<SessionClient, 'command'>;
   pacing: DeliveryPacing;
   clock: Clock;
   logger: Logger;
@@ -45,7 +42,8 @@ export interface OutboxSenderOptions {
 /**
  * Delivers the outbox: claims due rows, sends each to Meta (production numbers) or straight into the sandbox
  * outbox (sandbox numbers, which never call the Graph API), and records the outcome on the message. Retryable
- * Graph errors come back later with backoff; other errors fail the message and are told to its session.
+ * Graph errors come back later with backoff; other errors fail the message, and its session is told through a
+ * failure notice (failure-notifier.ts).
  *
  * A claimed row is leased, not locked: no connection is held across the Graph call. If the process dies
  * between Meta's answer and the commit that marks the row sent, the lease lapses and the row is sent again;
@@ -255,32 +253,15 @@ export class OutboxSender {
     this.#wakeAt(at);
   }
 
+  /** Fails the message; the store leaves its session a failure notice in the same transaction. */
   async #fail(row: ClaimedDelivery, mode: string, failure: DeliveryFailure): Promise<void> {
-    const { store, clock, metrics, logger, sessions } = this.#options;
+    const { store, clock, metrics, logger } = this.#options;
     if (!(await this.#marked(store.markFailed(row, failure, clock.now()), row))) return;
     metrics.failed.inc({ mode, code: failure.code === null ? 'none' : String(failure.code) });
     logger.warn(
       { outboxId: row.id, messageId: row.messageId, sessionId: row.sessionId, code: failure.code },
       `outbound message failed: ${failure.title}`,
     );
-    const address = { workspaceId: row.workspaceId, sessionKey: row.sessionKey, partition: row.partition };
-    // The message never got a wamid: the session knows it by its row id, the id the inbox transcript shows.
-    const result = await sessions
-      .command(address, {
-        type: 'message.status',
-        sessionId: row.sessionId,
-        wamid: row.messageId,
-        status: 'failed',
-        error: failure,
-      })
-      .catch((error: unknown) => ({ ok: false as const, error: String(error) }));
-    // A closed session cannot take it; the message row says `failed` either way.
-    if (!result.ok) {
-      logger.info(
-        { sessionId: row.sessionId, result: result.error },
-        'delivery failure not recorded in the session',
-      );
-    }
   }
 
   /** A write that found its lease lapsed: another sender has the row now and records the outcome. */

@@ -28,7 +28,13 @@ export function createSandboxReceipts(options: {
     const timer = clock.setTimer(() => {
       timers.delete(timer);
       // The same forward-only update as Meta's status webhooks: a receipt never moves a message backwards.
-      const write = advanceMessageStatus(db, workspaceId, { wamid, status, error: null })
+      const write = advanceMessageStatus(db, {
+        workspaceId,
+        wamid,
+        status,
+        error: null,
+        receivedAt: clock.now(),
+      })
         .then(() => undefined)
         .catch((error: unknown) =>
           logger.warn({ err: error, workspaceId, wamid }, 'sandbox receipt not stored'),

@@ -69,8 +69,9 @@ export async function startTestEngine(options: {
   const settle = async () => {
     await options.transport.flush();
     await engine.host.settle();
-    // The sender delivers what those jobs wrote; a failure it tells a session is applied before it settles.
+    // The sender delivers what those jobs wrote; the failures it records are told to their sessions.
     await engine.outbox.settle();
+    await engine.failures.settle();
     await engine.host.settle();
   };
   return {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ManualClock } from '../../src/clock/manual-clock.ts';
 import type { BotrelicConfig } from '../../src/config/workspace-config.ts';
+import type { Transport } from '../../src/transport/transport.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { startTestEngine, type TestEngine } from './engine.ts';
 import { WEBHOOK_ENV } from './meta-webhook.ts';
@@ -32,15 +33,19 @@ export async function startTestGateway(
      * settings) at the URL this makes from the test database's, e.g. through a proxy.
      */
     databaseUrl?: (url: string) => string;
+    /** Another engine's database, e.g. to start again after a restart; the caller closes it. */
+    database?: TestDatabase;
+    /** Wraps the engine's transport, e.g. to make sessions unreachable for a while (session-gate.ts). */
+    transport?: (transport: Transport) => Transport;
   } = {},
 ): Promise<TestGateway> {
-  const database = await createTestDatabase();
+  const database = options.database ?? (await createTestDatabase());
   const transport = await connectTestTransport();
   const env = options.env ?? WEBHOOK_ENV;
   if (options.databaseUrl && !database.url) throw new Error('databaseUrl needs a Postgres test database');
   const engine = await startTestEngine({
     database: options.databaseUrl ? undefined : database,
-    transport: transport.transport,
+    transport: options.transport ? options.transport(transport.transport) : transport.transport,
     clock: new ManualClock(FIXTURE_TIME),
     config: options.config,
     env: options.databaseUrl ? { ...env, DATABASE_URL: options.databaseUrl(database.url!) } : env,
@@ -67,7 +72,7 @@ export async function startTestGateway(
     async close() {
       await engine.stop();
       await transport.close();
-      await database.close();
+      if (!options.database) await database.close();
     },
   };
 }

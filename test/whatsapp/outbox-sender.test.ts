@@ -8,11 +8,13 @@ import { ManualClock } from '../../src/clock/manual-clock.ts';
 import { botrelicConfigSchema } from '../../src/config/workspace-config.ts';
 import { SERVICE_WINDOW_MS } from '../../src/machines/session.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { createFailureNoticeStore } from '../../src/persistence/failure-notices.ts';
 import { createOutboxStore, type OutboxStore } from '../../src/persistence/outbox-store.ts';
 import type { Database } from '../../src/persistence/schema.ts';
 import type { SessionAddress } from '../../src/persistence/session-store.ts';
 import { syncWorkspaces } from '../../src/persistence/workspace-sync.ts';
 import { createDeliveryPacing } from '../../src/whatsapp/delivery-pacing.ts';
+import { FailureNotifier } from '../../src/whatsapp/failure-notifier.ts';
 import { createGraphApiClient, type GraphApiClient } from '../../src/whatsapp/graph-api-client.ts';
 import { createOutboxMetrics } from '../../src/whatsapp/outbox-metrics.ts';
 import { OutboxSender, type OutboxSenderOptions } from '../../src/whatsapp/outbox-sender.ts';
@@ -51,6 +53,8 @@ let db: Kysely<Database>;
 let fake: FakeGraphApi;
 let clock: ManualClock;
 let senders: OutboxSender[];
+/** Each sender's failure notifier: the real one, telling the recording sessions below. */
+let notifiers: FailureNotifier[];
 let customer = 4_470_000_000;
 
 beforeAll(async () => {
@@ -68,14 +72,16 @@ beforeEach(async () => {
   fake = await startFakeGraphApi({ accessToken: TOKEN });
   clock = new ManualClock(T0);
   senders = [];
+  notifiers = [];
 });
 
 afterEach(async () => {
   await Promise.all(senders.map((sender) => sender.stop()));
+  await Promise.all(notifiers.map((notifier) => notifier.stop()));
   await fake.close();
 });
 
-/** The session side of a failure report: what the sender told which session. */
+/** The session side of a failure report: what the sender's failure notices told which session. */
 class RecordingSessions implements Pick<SessionClient, 'command'> {
   readonly commands: { address: SessionAddress; command: SessionCommand }[] = [];
   async command(address: SessionAddress, command: SessionCommand) {
@@ -103,11 +109,19 @@ function startSender(
   const sessions = new RecordingSessions();
   const senderClock = overrides.clock ?? clock;
   const logger = createLogger({ level: 'silent' });
+  const notifier = new FailureNotifier({
+    store: createFailureNoticeStore(db),
+    sessions,
+    clock: senderClock,
+    logger,
+    pollIntervalMs: 1_000,
+  });
+  notifiers.push(notifier);
+  notifier.start();
   const sender = new OutboxSender({
-    store: createOutboxStore(db),
+    store: createOutboxStore(db, { onFailureNotices: () => notifier.wake() }),
     graph: createGraphApiClient({ baseUrl: fake.url }),
     numbers: createSendingNumbers(config),
-    sessions,
     pacing: createDeliveryPacing({
       clock: senderClock,
       phoneNumber: { ratePerSecond: overrides.phoneNumberRate ?? 80, burst: 1 },
@@ -135,11 +149,17 @@ function startSender(
 
 /** Moves the manual clock in small steps, settling after each, as time passes for a running sender. */
 async function advance(sender: OutboxSender, ms: number, stepMs = 50): Promise<void> {
-  await sender.settle();
+  await settle(sender);
   for (let left = ms; left > 0; left -= stepMs) {
     clock.advance(Math.min(stepMs, left));
-    await sender.settle();
+    await settle(sender);
   }
+}
+
+/** The sender, then the notices its failures left. */
+async function settle(sender: OutboxSender): Promise<void> {
+  await sender.settle();
+  await Promise.all(notifiers.map((notifier) => notifier.settle()));
 }
 
 function seed(
