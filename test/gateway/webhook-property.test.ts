@@ -227,23 +227,30 @@ const longText = fc
   .chain((length) => fc.string({ unit: anyUnit, minLength: length, maxLength: length }));
 const longDigits = fc.integer({ min: 16, max: 4_000 }).map((length) => '9'.repeat(length));
 
-/** Well-formed webhooks with fresh ids, for known and unknown numbers: the ones that must be written whole. */
+/**
+ * Well-formed webhooks with fresh ids, for known and unknown numbers, with statuses about those ids: the ones
+ * that must be written whole.
+ */
 const freshWebhook = fc
   .array(
     fc.record({
       phoneNumberId: fc.constantFrom(ACME_NUMBER, GLOBEX_NUMBER, UNKNOWN_NUMBER),
       from: fc.oneof(
-        { arbitrary: fc.stringMatching(/^\d{6,15}$/), weight: 18 },
-        { arbitrary: anyText, weight: 1 },
+        { arbitrary: fc.stringMatching(/^\d{6,15}$/), weight: 36 },
+        { arbitrary: anyText, weight: 3 },
         { arbitrary: longDigits, weight: 1 },
       ),
       wamid: fc.oneof(
-        { arbitrary: fc.uuid().map((id) => `wamid.${id}`), weight: 6 },
-        { arbitrary: anyText.map((text) => `wamid.${text}`), weight: 3 },
+        { arbitrary: fc.uuid().map((id) => `wamid.${id}`), weight: 12 },
+        { arbitrary: anyText.map((text) => `wamid.${text}`), weight: 6 },
         { arbitrary: longText.map((text) => `wamid.${text}`), weight: 1 },
       ),
       text: anyText,
       timestamp: fc.integer({ min: 0, max: 2_000_000_000 }),
+      // A status about the same id too: no outbound message has it, so it is held (an indexed table as well).
+      status: fc.option(fc.constantFrom('sent', 'delivered', 'read', 'failed', 'deleted'), {
+        nil: undefined,
+      }),
     }),
     { minLength: 1, maxLength: 6 },
   )
@@ -267,6 +274,15 @@ const freshWebhook = fc
                   timestamp: String(message.timestamp),
                   type: 'text',
                   text: { body: message.text },
+                })),
+              statuses: messages
+                .filter((message) => message.phoneNumberId === phoneNumberId && message.status !== undefined)
+                .map((message) => ({
+                  id: message.wamid,
+                  status: message.status,
+                  timestamp: String(message.timestamp),
+                  recipient_id: message.from,
+                  ...(message.status === 'failed' ? { errors: [{ code: 131026, title: message.text }] } : {}),
                 })),
             },
           },
