@@ -304,7 +304,19 @@ describe.each([
   it('lists pending inbound by Meta timestamp, then arrival, with every field', async () => {
     const late = inbound({ wamid: 'late', sentAt: T0 + 3_000, payload: [{ list: true }] });
     const early1 = inbound({ wamid: 'early-1', sentAt: T0 + 1_000, receivedAt: T0 + 9_000 });
-    const early2 = inbound({ wamid: 'early-2', sentAt: T0 + 1_000, body: null, customerName: null });
+    const details = {
+      context: { from: '15550783881', id: 'wamid.replied-to' },
+      referral: { source_type: 'ad', headline: 'Chat with us' },
+      interactiveReplyId: 'talk_to_human',
+      mediaId: 'media-1',
+    };
+    const early2 = inbound({
+      wamid: 'early-2',
+      sentAt: T0 + 1_000,
+      body: null,
+      customerName: null,
+      ...details,
+    });
     await store.recordInbound([late, early1]);
     await store.recordInbound([early2]);
 
@@ -323,8 +335,12 @@ describe.each([
       payload: { text: { body: 'hello' } },
       sentAt: T0 + 1_000,
       receivedAt: T0 + 9_000,
+      context: null,
+      referral: null,
+      interactiveReplyId: null,
+      mediaId: null,
     });
-    expect(pending[1]).toMatchObject({ body: null, customerName: null });
+    expect(pending[1]).toMatchObject({ body: null, customerName: null, ...details });
     expect(pending[2]!.payload).toEqual([{ list: true }]);
     expect((await store.listPendingInbound('acme', KEY, 2)).map((row) => row.wamid)).toEqual([
       'early-1',
