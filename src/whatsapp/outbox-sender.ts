@@ -56,6 +56,8 @@ export class OutboxSender {
   readonly #inFlight = new Set<Promise<void>>();
   /** Times this sender put rows back to: it wakes at the earliest rather than at the next poll. */
   readonly #wakeTimes: number[] = [];
+  /** Ends the in-memory pacing waits, so stopping never waits on a clock that may not move (a manual one). */
+  readonly #holds = new Set<() => void>();
   #active = false;
   #passes: Promise<void> | undefined;
   #again = false;
@@ -95,11 +97,15 @@ export class OutboxSender {
     await this.#options.receipts?.settle();
   }
 
-  /** Graceful: takes no more rows and lets every delivery in flight finish and record its outcome. */
+  /**
+   * Graceful: takes no more rows and lets every delivery in flight finish and record its outcome; one still
+   * waiting for its pacing slot goes back to the table instead.
+   */
   async stop(): Promise<void> {
     this.#active = false;
     this.#timer?.handle.cancel();
     this.#timer = undefined;
+    for (const release of [...this.#holds]) release();
     await this.settle();
     await this.#options.receipts?.stop();
   }
@@ -179,9 +185,18 @@ export class OutboxSender {
     for (;;) {
       const slot = pacing.slotFor(row);
       const wait = slot.at - clock.now();
-      if (slot.limit === null || wait > holdInMemoryMs) return slot;
+      // Stopping: a row not yet due goes back to the table (its attempt given back) rather than waiting here.
+      if (slot.limit === null || wait > holdInMemoryMs || !this.#active) return slot;
       metrics.paced.inc({ limit: slot.limit });
-      await new Promise<void>((resolve) => clock.setTimer(resolve, wait));
+      await new Promise<void>((resolve) => {
+        const release = () => {
+          timer.cancel();
+          this.#holds.delete(release);
+          resolve();
+        };
+        const timer = clock.setTimer(release, wait);
+        this.#holds.add(release);
+      });
     }
   }
 

@@ -610,6 +610,25 @@ describe('stopping', () => {
     expect(await message(messageIds[0]!)).toMatchObject({ status: 'sent' });
   });
 
+  it('gives a row waiting in memory for its pacing slot back to the table, rather than waiting on the clock', async () => {
+    const first = await seed(['one']);
+    const second = await seed(['two']);
+    // 80/s: the second send is due 12.5 ms after the first, within the 50 ms held in memory; the clock stays.
+    const { sender } = startSender({ holdInMemoryMs: 50 });
+    await fake.waitForRequests(1);
+    await sender.stop();
+    expect(await message(first.messageIds[0]!)).toMatchObject({ status: 'sent' });
+    expect(await message(second.messageIds[0]!)).toMatchObject({
+      status: 'pending',
+      outbox_status: 'pending',
+      attempts: 0,
+    });
+    // The next sender finds it at its first poll.
+    const restarted = startSender();
+    await advance(restarted.sender, 1_100);
+    expect(await message(second.messageIds[0]!)).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
   it('takes no new rows once stopped', async () => {
     const { sender } = startSender();
     await sender.stop();
