@@ -46,6 +46,24 @@ class ChatProcess {
     }
   }
 
+  /** Waits until every pattern matches after what earlier waits consumed, in any order (events race replies). */
+  async expectAll(patterns: RegExp[], timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const rest = this.output.slice(this.#read);
+      const matches = patterns.map((pattern) => rest.match(pattern));
+      if (matches.every((match) => match !== null)) {
+        this.#read += Math.max(...matches.map((match) => (match?.index ?? 0) + (match?.[0].length ?? 0)));
+        return;
+      }
+      if (Date.now() > deadline || this.child.exitCode !== null) {
+        const missing = patterns.filter((_, i) => matches[i] === null).join(', ');
+        throw new Error(`no ${missing} in the chat's output:\n${this.output}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   exited(): Promise<number | null> {
     if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
     return new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
@@ -70,14 +88,18 @@ describe('botrelic chat', () => {
     await chat.expect(/\(confidence 0\.\d\d · opening-hours-and-locations\.md#\d/);
 
     chat.type('/button talk_to_human Talk to a person');
-    await chat.expect(/· fallback: customer_request/);
-    await chat.expect(/· state: fallback\n/);
-    await chat.expect(/system ▸ Let me connect you with our team/);
+    await chat.expectAll([
+      /· fallback: customer_request/,
+      /· state: fallback\n/,
+      /system ▸ Let me connect you with our team/,
+    ]);
 
     // The handoff timeout is 15 minutes in botrelic.yaml: /advance fires it now.
     chat.type('/advance');
-    await chat.expect(/· fired the pending timeout; the session is fallback\n/);
-    await chat.expect(/system ▸ Sorry for the wait/);
+    await chat.expectAll([
+      /· fired the pending timeout; the session is fallback\n/,
+      /system ▸ Sorry for the wait/,
+    ]);
 
     chat.type('/new');
     const next = await chat.expect(/· you are now customer (\d+)\n/);
@@ -108,8 +130,7 @@ describe('botrelic chat', () => {
       ]);
       await chat.expect(/you are customer 15550001234\n/, 60_000);
       chat.type('I want to speak to a human');
-      await chat.expect(/· fallback: keyword \(keyword "human"\)/);
-      await chat.expect(/system ▸ Let me connect you/);
+      await chat.expectAll([/· fallback: keyword \(keyword "human"\)/, /system ▸ Let me connect you/]);
       chat.type('/quit');
       expect(await chat.exited()).toBe(0);
       const stored = await engine.engine.database.db
@@ -142,8 +163,7 @@ describe('botrelic chat', () => {
       chat = new ChatProcess(['--config', config, '--customer', '15550009999']);
       await chat.expect(/botrelic chat — Solo Shop \(solo\), sandbox number 100000000000009/, 60_000);
       chat.type('a human please');
-      await chat.expect(/· fallback: keyword/);
-      await chat.expect(/system ▸ Nobody is here, but we read everything\./);
+      await chat.expectAll([/· fallback: keyword/, /system ▸ Nobody is here, but we read everything\./]);
       chat.type('/quit');
       expect(await chat.exited()).toBe(0);
     } finally {
