@@ -375,8 +375,9 @@ export class ActorHost {
     // Deferred: when a burst re-enters `ai_responding` several times in one job, only the last call runs.
     setImmediate(() => {
       if (invocation.cancelled) return;
-      this.#options.replyAgent
-        .generateReply(request, controller.signal)
+      // Through a promise, so an adapter that throws before returning one falls back like one that rejects.
+      Promise.resolve()
+        .then(() => this.#options.replyAgent.generateReply(request, controller.signal))
         .catch(
           (error: unknown): ReplyOutcome => ({
             kind: 'fallback',
@@ -388,7 +389,12 @@ export class ActorHost {
           invocation.settled = true;
           return this.#applyReply(cell, actor, invocation, outcome);
         })
-        .catch((error: unknown) => cell.log.error({ err: error }, 'AI reply not applied'));
+        .catch((error: unknown) => {
+          // Stopping is not a failure: the session is still `ai_responding` in the store, and the next start
+          // (whichever host owns it then) makes the call again.
+          if (this.#stopping) cell.log.info('AI reply left to the next start: the host is stopping');
+          else cell.log.error({ err: error }, 'AI reply not applied');
+        });
     });
     return cancel;
   }

@@ -10,15 +10,25 @@ import { ACME_NUMBER, testConfig } from '../support/test-config.ts';
  * The agent port promises never to throw, but a broken adapter must not leave a session composing forever: the
  * host turns a rejected reply into the `ai_error` fallback, and the customer is told a person will answer.
  */
-describe('an AI agent that rejects, through the host', () => {
+const rejecting: ReplyAgent = {
+  generateReply: async () => {
+    throw new Error('the model adapter exploded');
+  },
+};
+// Not even a promise: a throw before the adapter's first await.
+const throwing: ReplyAgent = {
+  generateReply: () => {
+    throw new Error('the model adapter exploded');
+  },
+};
+
+describe.each([
+  { how: 'rejects', agent: rejecting },
+  { how: 'throws synchronously', agent: throwing },
+])('an AI agent that $how, through the host', ({ agent }) => {
   let database: TestDatabase;
   let transport: TestTransport;
   let harness: TestEngine;
-  const agent: ReplyAgent = {
-    generateReply: async () => {
-      throw new Error('the model adapter exploded');
-    },
-  };
 
   beforeAll(async () => {
     database = await createTestDatabase();
