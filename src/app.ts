@@ -39,6 +39,7 @@ import { migrateToLatest } from './persistence/migrate.ts';
 import { createOutboxStore } from './persistence/outbox-store.ts';
 import { createSandboxOutboxQueries } from './persistence/sandbox-outbox-queries.ts';
 import { countOpenSessions } from './persistence/session-counts.ts';
+import { createTableMaintenance } from './persistence/table-maintenance.ts';
 import { syncWorkspaces } from './persistence/workspace-sync.ts';
 import { createInProcessTransport } from './transport/in-process-transport.ts';
 import { createNatsTransport } from './transport/nats-transport.ts';
@@ -97,6 +98,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const database = options.database ?? (await openDatabase(env));
   await migrateToLatest(database.db);
   await syncWorkspaces(database.db, config);
+  const maintenance = await createTableMaintenance({
+    database,
+    logger,
+    intervalMs: TABLE_MAINTENANCE_INTERVAL_MS,
+  });
   const knowledge = withSearchCache(createKnowledgeBase(database.db), { now: () => clock.now() });
   await ingestConfiguredKnowledge(knowledge, config, logger);
   const registry = new Registry();
@@ -293,6 +299,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       outbox.start();
       failures.start();
       assigner.start();
+      maintenance.start();
       // Folder documents edited while the engine runs are re-indexed; the start above indexed them all.
       knowledgeWatcher = watchKnowledgeFolders({ knowledge, workspaces: foldersOf(config), logger });
     },
@@ -309,6 +316,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       await host.stop();
       // After the host, whose last jobs may still wake it: sends in flight finish and record their outcome.
       await outbox.stop();
+      await maintenance.stop();
       // Close only what the engine opened itself.
       if (!options.transport) await transport.close();
       if (gatewayDatabase !== database) await gatewayDatabase.close();
@@ -316,6 +324,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
   };
 }
+
+/**
+ * How often the engine looks after its tables where no autovacuum does (table-maintenance.ts): Postgres' change
+ * counters are a cheap read; a PGlite pass analyzes and vacuums every table, so it comes less often.
+ */
+const TABLE_MAINTENANCE_INTERVAL_MS = { postgres: 10_000, pglite: 60_000 };
 
 /** Connections for the webhook's inbound and status commits: each kind runs one batched commit at a time. */
 const GATEWAY_POOL_SIZE = 4;
