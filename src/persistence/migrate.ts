@@ -10,6 +10,9 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
     // Pinned to the schema that unqualified names resolve to: without it, kysely would take a migration
     // table in any schema (say `public`) as ours when the connection's search_path points elsewhere.
     migrationTableSchema: await currentSchema(db),
+    // Migrations written side by side land in either order; each touches tables of its own, so a database that
+    // ran a later-numbered one first still takes the other.
+    allowUnorderedMigrations: true,
   });
   const { error, results = [] } = await migrator.migrateToLatest();
   if (error) {

@@ -114,8 +114,10 @@ describe('the host killed mid-conversation (SIGKILL) and started again', () => {
     const waiting = await first.until('5550002', (s) => s.sessions[0]?.state === 'fallback');
     expect(waiting.outbound.map((m) => m.author)).toEqual(['system']);
 
+    const killedAt = Date.now();
     expect(await first.kill()).toBe('SIGKILL');
-    // The handoff timeout (2 s) falls due while no process is running.
+    // The handoff timeout (2 s) was still ahead when the process died: it falls due while none is running.
+    expect(waiting.sessions[0]!.snapshot.context.timer?.at).toBeGreaterThan(killedAt);
     await new Promise((resolve) => setTimeout(resolve, 2_500));
 
     const second = startHost({ TEST_AI_DELAY_MS: '0' });

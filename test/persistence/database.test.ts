@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDatabase, createDatabase, type DatabaseHandle } from '../../src/persistence/database.ts';
 import { migrateToLatest } from '../../src/persistence/migrate.ts';
@@ -64,6 +64,23 @@ describe('PGlite', () => {
       await second.close();
     } finally {
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes a migration numbered before one it already ran (migrations written side by side)', async () => {
+    const database = await createDatabase({ memory: true });
+    try {
+      const names = Object.keys(migrations);
+      const skipped = names.at(-2)!;
+      const without = Object.fromEntries(Object.entries(migrations).filter(([name]) => name !== skipped));
+      await new Migrator({
+        db: database.db,
+        provider: { getMigrations: async () => without },
+        migrationTableSchema: 'public',
+      }).migrateToLatest();
+      expect(await migrateToLatest(database.db)).toEqual([skipped]);
+    } finally {
+      await database.close();
     }
   });
 
