@@ -614,7 +614,7 @@ describe('the WhatsApp webhook over HTTP', () => {
   });
 
   it('commits a webhook carrying more messages than one insert takes', async () => {
-    // 6,000 rows of 13 columns would need 78,000 bind parameters in one statement; Postgres allows 65,535.
+    // 6,000 rows of 18 columns would need 108,000 bind parameters in one statement; Postgres allows 65,535.
     const messages = Array.from({ length: 6_000 }, (_, i) => ({
       from: '3360000000',
       wamid: `wamid.bulk-${i}`,
