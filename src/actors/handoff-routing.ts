@@ -6,8 +6,9 @@ export type HandoffRule = WorkspaceConfig['handoff']['rules'][number];
 
 /**
  * The team a fallback is queued for: the first rule whose reason and keyword both match, or undefined
- * for the session's default team (the workspace's first). A keyword matches the fallback's own keyword
- * (the escalation word the customer used) or any message of the burst the AI was answering.
+ * for the session's default team (`handoff.defaultTeam`, else the workspace's first). A keyword matches
+ * the fallback's own keyword (the escalation word the customer used) or any message of the burst the AI
+ * was answering.
  */
 export function routeHandoff(
   rules: readonly HandoffRule[],

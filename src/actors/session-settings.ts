@@ -13,7 +13,7 @@ export function sessionSettingsFor(workspace: WorkspaceConfig): SessionMachineSe
     handoffTimeoutMessage: workspace.sessions.handoffTimeoutMessage,
     maxLowConfidenceTurns: workspace.fallback.maxLowConfidenceTurns,
     historyLimit: workspace.sessions.historyLimit,
-    defaultTeamId: workspace.humanTeams[0]?.id ?? null,
+    defaultTeamId: workspace.handoff.defaultTeam ?? workspace.humanTeams[0]?.id ?? null,
     closedMessage: workspace.sessions.closedMessage ?? null,
   };
 }

@@ -165,7 +165,7 @@ const fallbackReason = z.enum([
   'customer_request',
 ]);
 
-/** Which team a fallback goes to: the first rule that matches wins; with none, the first team. */
+/** Which team a fallback goes to: the first rule that matches wins; with none, `handoff.defaultTeam`. */
 const handoffRule = z
   .strictObject({
     reason: fallbackReason.optional(),
@@ -180,6 +180,8 @@ const handoffRule = z
 const handoffSettings = z
   .strictObject({
     rules: z.array(handoffRule).default([]),
+    /** The team a fallback no rule matches goes to; without it, the first of humanTeams. */
+    defaultTeam: identifier.optional(),
     /** Hand waiting sessions to available agents of their team, round-robin, instead of waiting for a takeover. */
     autoAssign: z.boolean().default(false),
     /** Taken-over sessions an agent holds before auto-assignment passes them by. */
@@ -269,6 +271,13 @@ function crossCheck(workspaces: Workspace[]): Issue[] {
         if (!tokenOwners.has(agent.token)) tokenOwners.set(agent.token, owner);
       });
     });
+    const { defaultTeam } = ws.handoff;
+    if (defaultTeam !== undefined && !teamIds.has(defaultTeam)) {
+      issues.push({
+        path: [w, 'handoff', 'defaultTeam'],
+        message: `no team "${defaultTeam}" in this workspace's humanTeams: the default team must be one of them`,
+      });
+    }
     ws.handoff.rules.forEach((rule, r) => {
       if (!teamIds.has(rule.team)) {
         issues.push({

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HandoffRule, routeHandoff } from '../../src/actors/handoff-routing.ts';
+import { sessionSettingsFor } from '../../src/actors/session-settings.ts';
 import { botrelicConfigSchema } from '../../src/config/workspace-config.ts';
 import type { CustomerMessage, SessionContext } from '../../src/machines/session.ts';
 import type { SessionAddress } from '../../src/persistence/session-store.ts';
@@ -70,6 +71,23 @@ describe('handoff rules in the configuration', () => {
       'a rule needs a reason, a keyword or both',
     ]);
   });
+
+  it('takes a default team from humanTeams, and the first team without one', () => {
+    const named = botrelicConfigSchema.parse(workspace({ defaultTeam: 'billing' })).workspaces[0]!;
+    expect(sessionSettingsFor(named).defaultTeamId).toBe('billing');
+    const first = botrelicConfigSchema.parse(workspace(undefined)).workspaces[0]!;
+    expect(sessionSettingsFor(first).defaultTeamId).toBe('support');
+  });
+
+  it('refuses a default team that is not one of humanTeams, naming the field', () => {
+    const unknown = botrelicConfigSchema.safeParse(workspace({ defaultTeam: 'sales' }));
+    expect(unknown.error?.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([
+      [
+        'workspaces.0.handoff.defaultTeam',
+        `no team "sales" in this workspace's humanTeams: the default team must be one of them`,
+      ],
+    ]);
+  });
 });
 
 describe('handoff routing on the actor host', () => {
@@ -86,6 +104,9 @@ describe('handoff routing on the actor host', () => {
       { reason: 'ai_error', team: 'escalations' },
       { keyword: 'refund', team: 'billing' },
     ];
+    // Not the first team listed: a fallback no rule matches must go to the one named.
+    acme.handoff.defaultTeam = 'triage';
+    acme.humanTeams.push({ id: 'triage', agents: [] });
     database = await createTestDatabase();
     transport = await connectTestTransport();
     harness = await startTestEngine({ database, transport: transport.transport, config });
@@ -135,7 +156,7 @@ describe('handoff routing on the actor host', () => {
     });
   });
 
-  it('routes the AI agent’s fallback, and leaves the default team when no rule matches', async () => {
+  it('routes the AI agent’s fallback, and queues it for the default team when no rule matches', async () => {
     const refund = await harness.customerSays('acme', ACME_NUMBER, String(++customer), 'human, refund');
     await harness.agent.fallback('keyword');
     await harness.settle();
@@ -144,6 +165,6 @@ describe('handoff routing on the actor host', () => {
     const other = await harness.customerSays('acme', ACME_NUMBER, String(++customer), 'a human please');
     await harness.agent.fallback('keyword');
     await harness.settle();
-    expect(await stored(other)).toMatchObject({ state: 'fallback', teamId: 'support' });
+    expect(await stored(other)).toMatchObject({ state: 'fallback', teamId: 'triage' });
   });
 });
