@@ -19,7 +19,11 @@ export interface ClaimedNotice extends SessionAddress {
 
 /** The failure notices as the notifier sees them; each write is fenced on the lease, false when it was lost. */
 export interface FailureNoticeStore {
-  /** Leases up to `limit` due notices, oldest first, skipping those another notifier is claiming right now. */
+  /**
+   * Leases up to `limit` due notices, oldest first, skipping those another notifier is claiming right now. It
+   * spans workspaces on purpose (decision 0009); each notice comes back with its workspace, which every later
+   * write names, and its message is read only within that workspace.
+   */
   claimDue(options: { now: number; leaseUntil: number; limit: number }): Promise<ClaimedNotice[]>;
   /** The session has it (or never will): the notice goes. */
   remove(notice: ClaimedNotice): Promise<boolean>;
@@ -49,6 +53,7 @@ export function createFailureNoticeStore(db: Kysely<Database>): FailureNoticeSto
         }))
         .whereRef('failure_notices.message_id', '=', 'due.message_id')
         .whereRef('messages.id', '=', 'failure_notices.message_id')
+        .whereRef('messages.workspace_id', '=', 'failure_notices.workspace_id')
         .returning([
           'failure_notices.message_id',
           'failure_notices.workspace_id',
@@ -82,6 +87,7 @@ export function createFailureNoticeStore(db: Kysely<Database>): FailureNoticeSto
     async remove(notice) {
       const result = await db
         .deleteFrom('failure_notices')
+        .where('workspace_id', '=', notice.workspaceId)
         .where('message_id', '=', notice.messageId)
         .where('next_attempt_at', '=', new Date(notice.leasedUntil))
         .executeTakeFirst();
@@ -92,6 +98,7 @@ export function createFailureNoticeStore(db: Kysely<Database>): FailureNoticeSto
       const result = await db
         .updateTable('failure_notices')
         .set({ next_attempt_at: new Date(at) })
+        .where('workspace_id', '=', notice.workspaceId)
         .where('message_id', '=', notice.messageId)
         .where('next_attempt_at', '=', new Date(notice.leasedUntil))
         .executeTakeFirst();
