@@ -93,6 +93,9 @@ export interface Engine {
 /** The composition root: builds every adapter from configuration and wires them. */
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const { config, env, logger } = options;
+  const role = env.BOTRELIC_ROLE;
+  // Sessions run where the actor host does; the gateway only records what arrives and talks to them over NATS.
+  const runsSessions = role !== 'gateway';
   requireAppSecretForProduction(config, env);
   const clock = options.clock ?? systemClock;
   const database = options.database ?? (await openDatabase(env));
@@ -104,7 +107,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     intervalMs: TABLE_MAINTENANCE_INTERVAL_MS,
   });
   const knowledge = withSearchCache(createKnowledgeBase(database.db), { now: () => clock.now() });
-  await ingestConfiguredKnowledge(knowledge, config, logger);
+  if (runsSessions) await ingestConfiguredKnowledge(knowledge, config, logger);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'botrelic_' });
   const replyAgent =
@@ -225,6 +228,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     ),
   });
   const app = await buildGateway({
+    // The sessions side answers health probes and metric scrapes; what customers and agents call is the gateway's.
+    routes: role === 'sessions' ? 'health' : 'all',
     logger,
     registry,
     readiness: {
@@ -293,6 +298,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     transport,
     registry,
     async start() {
+      // The gateway answers availability changes itself (the assigner's commands go over the transport).
+      if (!runsSessions) return;
       router.own(partitions);
       await transport.flush();
       await sweeper.start();

@@ -36,6 +36,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       database: engine.database.dialect,
       transport: env.NATS_URL ? 'nats' : 'in-process',
       ai: env.ANTHROPIC_API_KEY ? 'anthropic' : 'offline',
+      role: env.BOTRELIC_ROLE,
       workspaces: config.workspaces.map((workspace) => workspace.id),
     },
     'botrelic is serving',

@@ -13,6 +13,8 @@ import { type SandboxRoutesOptions, sandboxRoutes } from './sandbox-routes.ts';
 import { type WebhookOptions, webhookRoutes } from './webhook.ts';
 
 export interface GatewayOptions {
+  /** `health`: only probes and metrics, for a process that runs the sessions side alone (BOTRELIC_ROLE). */
+  routes: 'all' | 'health';
   logger: Logger;
   registry: Registry;
   readiness: Record<string, () => Promise<boolean>>;
@@ -38,6 +40,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   app.setErrorHandler(sendHttpError);
   await registerOpenApi(app);
   await app.register(healthRoutes, { readiness: options.readiness, registry: options.registry });
+  if (options.routes === 'health') return app;
   await app.register(webhookRoutes, options.webhook);
   await app.register(sandboxMessageRoutes, options.sandboxMessages);
   await app.register(sandboxOutboxRoutes, options.sandboxOutbox);
