@@ -1,8 +1,9 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import { APIError } from '@anthropic-ai/sdk';
+import { APIError, NotFoundError } from '@anthropic-ai/sdk';
 import type {
   ContentBlockParam,
   Message,
+  MessageCreateParamsNonStreaming,
   MessageParam,
   ToolUseBlock,
 } from '@anthropic-ai/sdk/resources/messages';
@@ -23,6 +24,7 @@ import {
 import { conversationTurns } from './conversation-turns.ts';
 import { detectFallbackAfterAnswer, detectFallbackBeforeAnswer, isWeakAnswer } from './fallback-rules.ts';
 import type { ReplyAgent, ReplyOutcome } from './reply-agent.ts';
+import { planCall } from './reply-budget.ts';
 import { addUsage, noUsage, type TokenUsage, tokensOf, usageOf } from './token-usage.ts';
 
 export interface AnthropicAgentOptions {
@@ -41,6 +43,14 @@ export interface AnthropicAgentOptions {
   maxSearches?: number;
   passagesPerSearch?: number;
 }
+
+/** What every call of a turn sends besides its output cap and tool choice. */
+type Prompt = Pick<MessageCreateParamsNonStreaming, 'model' | 'system' | 'tools' | 'messages'>;
+
+/** The API's count is an estimate, which a call's usage may exceed by a little (Anthropic's word). */
+const COUNT_MARGIN = 0.02;
+/** What the API adds to a call that offers tools (its own tool-use instructions), with room to spare. */
+const TOOL_USE_PROMPT_TOKENS = 500;
 
 /** A failure of the turn that is not an API error: the model broke the protocol, or the turn was aborted. */
 class TurnError extends Error {
@@ -108,8 +118,9 @@ function parseAnswer(call: ToolUseBlock): AnswerInput {
 /**
  * The AI agent on Anthropic's Messages API. Answers only from the workspace's knowledge base; never throws.
  * One answer may take several model calls (follow-up searches, then the answer), each sending the conversation
- * again: their usage is summed against the workspace's `maxTokensPerReply`, and recorded in the decision's
- * evidence and the token metrics.
+ * again. Each call's input is counted before it is made and its output capped to what is left, so the answer's
+ * calls together never use more than the workspace's `maxTokensPerReply`; their usage is recorded in the
+ * decision's evidence and the token metrics.
  */
 export function createAnthropicAgent(options: AnthropicAgentOptions): ReplyAgent {
   const { client, knowledge, settingsFor, metrics } = options;
@@ -179,6 +190,27 @@ export function createAnthropicAgent(options: AnthropicAgentOptions): ReplyAgent
     return addUsage(usage, call);
   }
 
+  /**
+   * The call's input tokens, counted by the API before the call is made (counting is free), with a margin. Counted
+   * with the tool choice that lets the model search: the API adds as many tokens for it as for the one that
+   * makes the model answer.
+   */
+  async function inputTokensOf(prompt: Prompt, signal: AbortSignal): Promise<number> {
+    try {
+      const counted = await client.messages.countTokens(
+        { ...prompt, tool_choice: { type: 'any', disable_parallel_tool_use: true } },
+        { signal, timeout: timeoutMs, maxRetries },
+      );
+      return Math.ceil(counted.input_tokens * (1 + COUNT_MARGIN));
+    } catch (error) {
+      // An endpoint that does not count (some proxies): every token is at least one byte of what is sent.
+      if (error instanceof NotFoundError) {
+        return Buffer.byteLength(JSON.stringify(prompt)) + TOOL_USE_PROMPT_TOKENS;
+      }
+      throw error;
+    }
+  }
+
   /** `turn.usage` grows with every call, so a failure's evidence still says what the turn used. */
   async function answerTurn(
     request: ReplyRequest,
@@ -211,48 +243,48 @@ export function createAnthropicAgent(options: AnthropicAgentOptions): ReplyAgent
     const messages: MessageParam[] = conversationTurns(request.history, request.unanswered);
 
     const budget = settings.maxTokensPerReply;
-    // The next call sends everything the last one did and more: when that no longer fits, it must answer.
-    let lastCallTokens = 0;
     for (let searches = 0; ; ) {
       const spent = tokensOf(turn.usage);
-      const mustAnswer = searches >= maxSearches || spent + lastCallTokens > budget;
-      const maxOutput = Math.min(maxTokens, budget - spent);
+      const prompt = { model: settings.model, system, tools: ANSWER_TOOLS, messages };
+      const plan = planCall({
+        budget,
+        spent,
+        input: await inputTokensOf(prompt, signal),
+        maxTokens,
+        searchesLeft: searches < maxSearches,
+      });
+      if (plan.kind === 'over_budget') {
+        throw new TurnError(
+          `no room left for an answer: it needs ${plan.needed} tokens with its input, over maxTokensPerReply ${budget}`,
+          'token_budget',
+        );
+      }
       const response = await client.messages.create(
         {
-          model: settings.model,
-          max_tokens: maxOutput,
-          system,
-          tools: ANSWER_TOOLS,
-          // With every search (or the budget) spent, the next call can only answer.
-          tool_choice: mustAnswer
+          ...prompt,
+          max_tokens: plan.maxOutput,
+          // With every search (or the room for one) spent, the call can only answer.
+          tool_choice: plan.mustAnswer
             ? { type: 'tool', name: ANSWER_TOOL }
             : { type: 'any', disable_parallel_tool_use: true },
-          messages,
         },
         { signal, timeout: timeoutMs, maxRetries },
       );
       turn.usage = record(turn.usage, response, settings.model);
-      lastCallTokens = tokensOf(turn.usage) - spent;
       const call = response.content.find((block) => block.type === 'tool_use');
       // A tool call cut off by max_tokens carries partial input: nothing in it can be trusted.
       if (response.stop_reason === 'max_tokens') {
         throw new TurnError(
-          `the model reached max_tokens (${maxOutput}) before finishing ${call ? `its ${call.name} call` : 'its turn'}`,
-          maxOutput < maxTokens ? 'token_budget' : 'max_tokens',
+          `the model reached max_tokens (${plan.maxOutput}) before finishing ${call ? `its ${call.name} call` : 'its turn'}`,
+          plan.maxOutput < maxTokens ? 'token_budget' : 'max_tokens',
         );
       }
       if (!call) throw new TurnError(`the model did not call a tool (stop_reason: ${response.stop_reason})`);
       if (call.name === ANSWER_TOOL) {
         return decide(parseAnswer(call), request, settings, [...seen.values()], turn.usage);
       }
-      if (call.name !== SEARCH_TOOL || mustAnswer) {
+      if (call.name !== SEARCH_TOOL || plan.mustAnswer) {
         throw new TurnError(`the model called an unexpected tool: ${call.name}`);
-      }
-      if (tokensOf(turn.usage) >= budget) {
-        throw new TurnError(
-          `the reply used its whole token budget (${tokensOf(turn.usage)} of maxTokensPerReply ${budget}) searching`,
-          'token_budget',
-        );
       }
 
       const parsed = searchInput.safeParse(call.input);

@@ -1,5 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
-import type { TextBlockParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
+import type {
+  MessageCountTokensParams,
+  TextBlockParam,
+  ToolResultBlockParam,
+} from '@anthropic-ai/sdk/resources/messages';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AgentSettings, agentSettingsFor } from '../../src/ai/agent-settings.ts';
@@ -14,6 +18,7 @@ import {
   apiError,
   type FakeMessagesApi,
   type FakeResponse,
+  type RecordedRequest,
   startFakeMessagesApi,
   toolUse,
 } from '../support/fake-messages-api.ts';
@@ -423,7 +428,8 @@ describe('the Anthropic agent against a real HTTP server speaking the Messages A
     expect(outcome).toMatchObject({
       kind: 'fallback',
       reason: 'ai_error',
-      evidence: { rule: 'ai_error', status: 500, type: 'api_error', requestId: 'req_fake_3' },
+      // The input count was request 1.
+      evidence: { rule: 'ai_error', status: 500, type: 'api_error', requestId: 'req_fake_4' },
     });
     expect(fake.requests).toHaveLength(3);
   });
@@ -594,39 +600,46 @@ describe('the Anthropic agent against a real HTTP server speaking the Messages A
       });
     });
 
-    it('makes the next call answer when another search would not fit in the budget', async () => {
-      settings = { ...settings, maxTokensPerReply: 5_000 };
-      fake.enqueue(
-        { ...search('refund days', 't1'), usage: { input_tokens: 2_600, output_tokens: 50 } },
-        answer({}),
-      );
+    /** Restarts the fake with `inputTokens` as its token count (and default input usage) of a request. */
+    async function countingFake(inputTokens: false | ((body: MessageCountTokensParams) => number)) {
+      await fake.close();
+      fake = await startFakeMessagesApi({ inputTokens });
+    }
+    /** 1,000 tokens, and 900 more per search result sent back. */
+    const growing = (body: MessageCountTokensParams) =>
+      1_000 +
+      900 *
+        body.messages.filter((message) => JSON.stringify(message.content).includes('"tool_result"')).length;
+
+    it("counts each call's input before making it, and lets it search only while the answer after still fits", async () => {
+      settings = { ...settings, maxTokensPerReply: 6_000 };
+      await countingFake(growing);
+      fake.enqueue({ ...search('refund days', 't1'), usage: { output_tokens: 50 } }, answer({}));
       const outcome = await reply(request([REFUND_QUESTION]));
 
       expect(outcome).toMatchObject({ kind: 'reply' });
+      expect(fake.counts).toHaveLength(2);
+      // 1,000 × 1.02 counted: searching (2 × 1,020 + 2,500 for the search + 512 for the answer) fits in 6,000.
       expect(fake.requests[0]!.body.tool_choice).toEqual({ type: 'any', disable_parallel_tool_use: true });
+      // 1,050 spent, 1,900 × 1.02 counted: another search would not leave room for the answer, so it answers.
       expect(fake.requests[1]!.body.tool_choice).toEqual({ type: 'tool', name: 'answer_customer' });
       expect(fake.requests[1]!.body.max_tokens).toBe(1024);
     });
 
-    it('gives the last call only the output the budget has left', async () => {
-      settings = { ...settings, maxTokensPerReply: 3_000 };
-      fake.enqueue(
-        { ...search('refund days', 't1'), usage: { input_tokens: 1_600, output_tokens: 500 } },
-        answer({}),
-      );
-      await reply(request([REFUND_QUESTION]));
+    it('gives a call only the output the budget has left once its input is counted', async () => {
+      settings = { ...settings, maxTokensPerReply: 2_000 };
+      await countingFake(() => 1_000);
+      fake.enqueue({ ...answer({}), usage: { output_tokens: 950 } });
+      const outcome = await reply(request([REFUND_QUESTION]));
 
-      expect(fake.requests[0]!.body.max_tokens).toBe(1024);
-      expect(fake.requests[1]!.body.max_tokens).toBe(900);
-      expect(fake.requests[1]!.body.tool_choice).toEqual({ type: 'tool', name: 'answer_customer' });
+      expect(outcome).toMatchObject({ kind: 'reply' });
+      expect(fake.requests[0]!.body.max_tokens).toBe(2_000 - 1_020);
+      expect(fake.requests[0]!.body.tool_choice).toEqual({ type: 'tool', name: 'answer_customer' });
     });
 
-    it('stops with ai_error (rule token_budget) once a search has spent the budget', async () => {
+    it('falls back with ai_error (rule token_budget) without calling the model when the answer cannot fit', async () => {
       settings = { ...settings, maxTokensPerReply: 2_000 };
-      fake.enqueue(
-        { ...search('refund days', 't1'), usage: { input_tokens: 1_900, output_tokens: 150 } },
-        answer({}),
-      );
+      await countingFake(() => 1_700);
       const outcome = await reply(request([REFUND_QUESTION]));
 
       expect(outcome).toEqual({
@@ -634,10 +647,71 @@ describe('the Anthropic agent against a real HTTP server speaking the Messages A
         reason: 'ai_error',
         evidence: {
           rule: 'token_budget',
-          error: 'the reply used its whole token budget (2050 of maxTokensPerReply 2000) searching',
-          usage: { calls: 1, input: 1_900, cacheCreation: 0, cacheRead: 0, output: 150 },
+          error:
+            'no room left for an answer: it needs 2246 tokens with its input, over maxTokensPerReply 2000',
         },
       });
+      expect(fake.counts).toHaveLength(1);
+      expect(fake.requests).toHaveLength(0);
+    });
+
+    it('falls back without the answer call when a search left too little for it', async () => {
+      settings = { ...settings, maxTokensPerReply: 6_000 };
+      await countingFake((body) => (growing(body) > 1_000 ? 3_600 : 1_000));
+      fake.enqueue({ ...search('refund days', 't1'), usage: { output_tokens: 1_000 } }, answer({}));
+      const outcome = await reply(request([REFUND_QUESTION]));
+
+      expect(outcome).toMatchObject({
+        kind: 'fallback',
+        reason: 'ai_error',
+        evidence: {
+          rule: 'token_budget',
+          usage: { calls: 1, input: 1_000, cacheCreation: 0, cacheRead: 0, output: 1_000 },
+        },
+      });
+      expect(fake.counts).toHaveLength(2);
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    it('never lets a turn use more than its budget, however much the model writes and searches', async () => {
+      // The worst model: it searches whenever it may, and every call writes all the output it is allowed.
+      await countingFake(growing);
+      const searched: number[] = [];
+      for (const budget of [2_000, 2_600, 3_500, 5_000, 7_500, 10_000, 15_000, 20_000, 40_000]) {
+        settings = { ...settings, maxTokensPerReply: budget };
+        fake.requests.length = 0;
+        fake.enqueue(
+          ...Array.from({ length: 4 }, (_, i) => (sent: RecordedRequest): FakeResponse => {
+            const usage = { output_tokens: sent.body.max_tokens };
+            return sent.body.tool_choice?.type === 'any'
+              ? { ...search(`refund ${i}`, `t${i}`), usage }
+              : { ...answer({}), usage };
+          }),
+        );
+        const outcome = await reply(request([REFUND_QUESTION]));
+        // What the fake reported: the counted input (the count is exact here) and every output token allowed.
+        const used = fake.requests.reduce((sum, sent) => sum + growing(sent.body) + sent.body.max_tokens, 0);
+
+        expect(used, `budget ${budget}: ${JSON.stringify(outcome)}`).toBeLessThanOrEqual(budget);
+        expect(outcome, `budget ${budget}`).toMatchObject({ kind: 'reply' });
+        searched.push(fake.requests.length - 1);
+      }
+      // Bigger budgets leave room for more searches: the test does walk the search loop.
+      expect(searched).toEqual([0, 0, 0, 0, 1, 2, 3, 3, 3]);
+    });
+
+    it('without a token counting endpoint, bounds the input by its size: every token is at least one byte', async () => {
+      await countingFake(false);
+      settings = { ...settings, maxTokensPerReply: 3_000 };
+      expect(await reply(request([REFUND_QUESTION]))).toMatchObject({
+        kind: 'fallback',
+        evidence: { rule: 'token_budget' },
+      });
+      expect(fake.requests).toHaveLength(0);
+
+      settings = { ...settings, maxTokensPerReply: 20_000 };
+      fake.enqueue(answer({}));
+      expect(await reply(request([REFUND_QUESTION]))).toMatchObject({ kind: 'reply' });
       expect(fake.requests).toHaveLength(1);
     });
 
@@ -657,18 +731,16 @@ describe('the Anthropic agent against a real HTTP server speaking the Messages A
     });
 
     it('says token_budget when the budget, not the per-call cap, cut the answer off', async () => {
-      settings = { ...settings, maxTokensPerReply: 2_200 };
-      fake.enqueue(
-        { ...search('refund days', 't1'), usage: { input_tokens: 1_000, output_tokens: 200 } },
-        { ...answer({}), stopReason: 'max_tokens', usage: { input_tokens: 1_200, output_tokens: 1_000 } },
-      );
+      settings = { ...settings, maxTokensPerReply: 2_000 };
+      await countingFake(() => 1_000);
+      fake.enqueue({ ...answer({}), stopReason: 'max_tokens', usage: { output_tokens: 980 } });
       const outcome = await reply(request([REFUND_QUESTION]));
 
-      expect(fake.requests[1]!.body.max_tokens).toBe(1_000);
+      expect(fake.requests[0]!.body.max_tokens).toBe(980);
       expect(outcome).toMatchObject({
         kind: 'fallback',
         reason: 'ai_error',
-        evidence: { rule: 'token_budget', usage: { calls: 2, input: 2_200, output: 1_200 } },
+        evidence: { rule: 'token_budget', usage: { calls: 1, input: 1_000, output: 980 } },
       });
     });
   });

@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
+import type {
+  MessageCountTokensParams,
+  MessageCreateParamsNonStreaming,
+} from '@anthropic-ai/sdk/resources/messages';
 
 export type FakeContentBlock =
   | { type: 'text'; text: string }
@@ -46,7 +49,10 @@ type Script = FakeResponse | ((request: RecordedRequest) => FakeResponse);
 export interface FakeMessagesApi {
   /** For the SDK's `baseURL`. */
   url: string;
+  /** `POST /v1/messages`, in order. */
   requests: RecordedRequest[];
+  /** `POST /v1/messages/count_tokens`, in order. */
+  counts: MessageCountTokensParams[];
   /** Answers the next requests, in order. */
   enqueue(...responses: Script[]): void;
   /** Resolves once at least `count` requests have arrived. */
@@ -92,9 +98,18 @@ function headersOf(request: IncomingMessage): Record<string, string> {
  * test. The SDK under test talks to it over a socket exactly as it would to api.anthropic.com.
  */
 export async function startFakeMessagesApi(
-  options: { defaultResponse?: (request: RecordedRequest) => FakeResponse } = {},
+  options: {
+    defaultResponse?: (request: RecordedRequest) => FakeResponse;
+    /**
+     * A request's input tokens: what `count_tokens` answers, and the `input_tokens` a response reports unless
+     * scripted otherwise. 100 by default. `false` makes `count_tokens` a 404, like an endpoint without it.
+     */
+    inputTokens?: false | ((body: MessageCountTokensParams) => number);
+  } = {},
 ): Promise<FakeMessagesApi> {
+  const inputTokens = options.inputTokens ?? (() => 100);
   const requests: RecordedRequest[] = [];
+  const counts: MessageCountTokensParams[] = [];
   const queue: Script[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const arrivals = new Set<() => void>();
@@ -142,7 +157,7 @@ export async function startFakeMessagesApi(
         stop_reason: scripted.stopReason ?? (callsTool ? 'tool_use' : 'end_turn'),
         stop_sequence: null,
         usage: {
-          input_tokens: 100,
+          input_tokens: inputTokens ? inputTokens(recorded.body) : 100,
           output_tokens: 20,
           cache_creation_input_tokens: 0,
           cache_read_input_tokens: 0,
@@ -156,7 +171,14 @@ export async function startFakeMessagesApi(
   const server = createServer(async (request, response) => {
     const id = ++counter;
     const text = await readBody(request);
-    if (request.method !== 'POST' || request.url?.split('?')[0] !== '/v1/messages') {
+    const path = request.url?.split('?')[0];
+    if (request.method === 'POST' && path === '/v1/messages/count_tokens' && inputTokens) {
+      const body = JSON.parse(text) as MessageCountTokensParams;
+      counts.push(body);
+      send(response, id, 200, JSON.stringify({ input_tokens: inputTokens(body) }));
+      return;
+    }
+    if (request.method !== 'POST' || path !== '/v1/messages') {
       send(
         response,
         id,
@@ -167,7 +189,7 @@ export async function startFakeMessagesApi(
     }
     const recorded: RecordedRequest = {
       method: request.method,
-      path: request.url,
+      path,
       headers: headersOf(request),
       body: JSON.parse(text) as MessageCreateParamsNonStreaming,
     };
@@ -199,6 +221,7 @@ export async function startFakeMessagesApi(
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    counts,
     enqueue: (...responses) => queue.push(...responses),
     waitForRequests: (count, timeoutMs = 5_000) =>
       new Promise<void>((resolve, reject) => {
