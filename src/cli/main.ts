@@ -12,7 +12,8 @@ const USAGE = `Usage: botrelic <command> [options]
 
 Commands:
   serve [--config FILE] [--inspect[=URL]] [--inspect-port PORT]
-                                             run the gateway and the actor host in one process; --inspect
+                                             run the gateway and the actor host (BOTRELIC_ROLE: all of
+                                             them, or one side in services mode); --inspect
                                              streams session actors to a Stately inspector (the local bridge
                                              on port 8080 or PORT, or a running one at URL: ws://host:port)
   migrate                                    apply database migrations and exit
@@ -22,7 +23,7 @@ Commands:
                                              be a sandbox customer in the terminal (in-process engine by default)
 
 Environment: DATABASE_URL, NATS_URL, BOTRELIC_CONFIG, BOTRELIC_DATA_DIR, PORT, HOST, LOG_LEVEL,
-ANTHROPIC_API_KEY, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN, WHATSAPP_GRAPH_URL (see README).`;
+ANTHROPIC_API_KEY, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN, WHATSAPP_GRAPH_URL, BOTRELIC_ROLE (see README).`;
 
 /** The environment, read only by commands that use it: `botrelic machine` runs whatever PORT says. */
 function environment() {
@@ -101,6 +102,8 @@ function report(error: unknown): number {
   // A bad configuration and an unreachable service are the operator's to fix: what is wrong, without a stack.
   const failure = systemFailure(error);
   if (error instanceof ConfigError) console.error(error.message);
+  else if (error instanceof EnvironmentError)
+    for (const problem of error.problems) console.error(`botrelic: ${problem}`);
   else if (failure) console.error(`botrelic: ${failure}`);
   else console.error(error);
   return 1;

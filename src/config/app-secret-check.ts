@@ -1,10 +1,5 @@
-import type { Environment } from './environment.ts';
+import { type Environment, EnvironmentError } from './environment.ts';
 import type { BotrelicConfig } from './workspace-config.ts';
-
-/** The engine cannot run as configured with this environment; the message says what to set. */
-export class EnvironmentError extends Error {
-  override readonly name = 'EnvironmentError';
-}
 
 /**
  * A production number's webhooks come from Meta and must be verified with the app secret. Without it the
@@ -20,9 +15,9 @@ export function requireAppSecretForProduction(config: BotrelicConfig, env: Envir
   );
   if (production.length === 0) return;
   const numbers = production.length === 1 ? 'number' : 'numbers';
-  throw new EnvironmentError(
+  throw new EnvironmentError([
     `WHATSAPP_APP_SECRET is required: the production phone ${numbers} ${production.join(', ')} get Meta ` +
       "webhooks, which are verified with your Meta app's secret (App settings → Basic → App secret). " +
       `Set WHATSAPP_APP_SECRET, or switch the ${numbers} to mode: sandbox.`,
-  );
+  ]);
 }

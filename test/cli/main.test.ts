@@ -53,6 +53,19 @@ describe('botrelic on the command line', () => {
     expect(mermaid.stdout.startsWith('stateDiagram-v2\n')).toBe(true);
   });
 
+  it('refuses to serve a production number without the app secret, in one line naming the variable', async () => {
+    const config = join(dir.path, 'production.yaml');
+    await writeFile(
+      config,
+      'workspaces:\n  - id: shop\n    name: Shop\n    phoneNumbers:\n      - { phoneNumberId: "100200300", mode: production, accessToken: t }\n',
+    );
+    const { code, stderr } = await runCli(['serve', '--config', config]);
+    expect(code).toBe(1);
+    const lines = errorLines(stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^botrelic: WHATSAPP_APP_SECRET is required: the production phone number 100200300 /);
+  });
+
   it('loads the workspaces file from --config, else from BOTRELIC_CONFIG', async () => {
     // Each file is wrong in its own way, so the error says which one was read.
     const fromFlag = join(dir.path, 'from-flag.yaml');

@@ -44,7 +44,7 @@ describe('WHATSAPP_APP_SECRET at start', () => {
   it('is required when a production number is configured, and the refusal names it and the number', async () => {
     await expect(start()).rejects.toThrow(
       new RegExp(
-        `^WHATSAPP_APP_SECRET is required: the production phone number ${PRODUCTION_NUMBER} \\(workspace globex\\)`,
+        `^invalid environment:\nWHATSAPP_APP_SECRET is required: the production phone number ${PRODUCTION_NUMBER} \\(workspace globex\\)`,
       ),
     );
   });
