@@ -25,8 +25,52 @@ export interface EngineProcessOptions {
   cpuProfileDir?: string;
 }
 
-/** `botrelic serve` in its own process, configured only through its environment, as an operator would. */
+/**
+ * The engine as an operator runs it, configured only through its environment: embedded mode is one `botrelic
+ * serve` process; services mode is a sessions process and a gateway process (BOTRELIC_ROLE, decision 0011),
+ * reported together: webhooks go to the gateway, CPU and memory are both processes' sum, metrics both scrapes.
+ */
 export async function startEngineProcess(options: EngineProcessOptions): Promise<EngineProcess> {
+  if (options.mode === 'embedded') return startServe(options, 'all', options.logFile);
+  // The sessions side first: it ingests the knowledge base and owns the partitions the gateway's doorbells ring.
+  const sessions = await startServe(options, 'sessions', options.logFile.replace(/\.log$/, '-sessions.log'));
+  const gateway = await startServe(
+    options,
+    'gateway',
+    options.logFile.replace(/\.log$/, '-gateway.log'),
+  ).catch(async (error: unknown) => {
+    await sessions.stop();
+    throw error;
+  });
+  const parts = [gateway, sessions];
+  return {
+    ...gateway,
+    logFile: `${gateway.logFile} and ${sessions.logFile}`,
+    cpuSeconds: () => parts.reduce((total, part) => total + part.cpuSeconds(), 0),
+    memory() {
+      const [a, b] = parts.map((part) => part.memory());
+      return { rss: a!.rss + b!.rss, peakRss: a!.peakRss + b!.peakRss };
+    },
+    async stop(timeoutMs) {
+      // The gateway first, as a rolling deploy would: what it acknowledged is left for the sessions to finish.
+      const gatewayCode = await gateway.stop(timeoutMs);
+      const sessionsCode = await sessions.stop(timeoutMs);
+      return gatewayCode === 0 ? sessionsCode : gatewayCode;
+    },
+    async scrape() {
+      const texts = await Promise.all(
+        parts.map(async (part) => (await fetch(`${part.origin}/metrics`)).text()),
+      );
+      return new MetricsScrape(texts.join('\n'));
+    },
+  };
+}
+
+async function startServe(
+  options: EngineProcessOptions,
+  role: 'all' | 'gateway' | 'sessions',
+  logFile: string,
+): Promise<EngineProcess> {
   const port = await freePort();
   // Nothing from the bench's own environment leaks in: the mode is exactly what is set here.
   const env: NodeJS.ProcessEnv = {
@@ -36,6 +80,7 @@ export async function startEngineProcess(options: EngineProcessOptions): Promise
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    BOTRELIC_ROLE: role,
     BOTRELIC_CONFIG: options.configPath,
     WHATSAPP_APP_SECRET: options.appSecret,
     WHATSAPP_GRAPH_URL: options.graphUrl,
@@ -52,7 +97,7 @@ export async function startEngineProcess(options: EngineProcessOptions): Promise
     env,
     port,
     readyPath: '/readyz',
-    logFile: options.logFile,
+    logFile,
   });
   return {
     ...server,
