@@ -347,6 +347,7 @@ export class ActorHost {
               confidence: outcome.confidence,
               lowConfidence: outcome.lowConfidence,
               chunks: outcome.chunks,
+              ...(outcome.evidence ? { evidence: outcome.evidence } : {}),
             }
           : {
               type: 'ai.fallback',

@@ -23,7 +23,7 @@ import {
 } from './answer-prompt.ts';
 import { conversationTurns } from './conversation-turns.ts';
 import { detectFallbackAfterAnswer, detectFallbackBeforeAnswer, isWeakAnswer } from './fallback-rules.ts';
-import type { ReplyAgent, ReplyOutcome } from './reply-agent.ts';
+import { type ReplyAgent, type ReplyOutcome, topHits } from './reply-agent.ts';
 import { planCall } from './reply-budget.ts';
 import { addUsage, noUsage, type TokenUsage, tokensOf, usageOf } from './token-usage.ts';
 
@@ -168,12 +168,20 @@ export function createAnthropicAgent(options: AnthropicAgentOptions): ReplyAgent
     if (fallback) {
       return { kind: 'fallback', reason: fallback.reason, evidence: withUsage(fallback.evidence, usage) };
     }
+    const weak = isWeakAnswer(answer.confidence, settings.confidenceThreshold);
     return {
       kind: 'reply',
       text: answer.reply.trim(),
       confidence: answer.confidence,
-      lowConfidence: isWeakAnswer(answer.confidence, settings.confidenceThreshold),
+      lowConfidence: weak,
       chunks: citations,
+      evidence: {
+        rule: answer.small_talk ? 'small_talk' : 'answered',
+        weak,
+        threshold: settings.confidenceThreshold,
+        hits: topHits(hits),
+        usage,
+      },
     } satisfies ReplyOutcome;
   }
 

@@ -5,7 +5,7 @@ import { uncoveredSubject } from '../knowledge/question-coverage.ts';
 import type { CustomerMessage, ReplyRequest } from '../machines/session.ts';
 import type { AgentSettings } from './agent-settings.ts';
 import { detectFallbackAfterAnswer, detectFallbackBeforeAnswer, isWeakAnswer } from './fallback-rules.ts';
-import type { ReplyAgent, ReplyOutcome } from './reply-agent.ts';
+import { type ReplyAgent, type ReplyOutcome, topHits } from './reply-agent.ts';
 import { smallTalkOf, smallTalkReply } from './small-talk.ts';
 
 export interface OfflineAgentOptions {
@@ -70,6 +70,7 @@ export function createOfflineAgent(options: OfflineAgentOptions): ReplyAgent {
         confidence: 1,
         lowConfidence: false,
         chunks: [],
+        evidence: { rule: 'small_talk', weak: false, threshold: settings.confidenceThreshold, hits: [] },
       };
     }
 
@@ -98,12 +99,14 @@ export function createOfflineAgent(options: OfflineAgentOptions): ReplyAgent {
     if (after) return { kind: 'fallback', ...after };
     if (!found)
       throw new Error('the knowledge base returned passages but no answer could be taken from them');
+    const weak = isWeakAnswer(confidence, settings.confidenceThreshold);
     return {
       kind: 'reply',
       text: found.text,
       confidence,
-      lowConfidence: isWeakAnswer(confidence, settings.confidenceThreshold),
+      lowConfidence: weak,
       chunks: found.chunks,
+      evidence: { rule: 'answered', weak, threshold: settings.confidenceThreshold, hits: topHits(hits) },
     };
   }
 

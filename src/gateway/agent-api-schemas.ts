@@ -79,6 +79,10 @@ const decision = z.union([
     text: z.string(),
     confidence: z.number(),
     chunks: z.array(z.string()).describe('knowledge chunks the answer rests on'),
+    evidence: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('why it answered: rule, weak, threshold, best hits, token usage; absent on older answers'),
   }),
   z.object({
     kind: z.literal('fallback'),

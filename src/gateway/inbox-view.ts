@@ -84,7 +84,14 @@ function toDecision(entry: HistoryEntry): Decision[] {
   switch (entry.kind) {
     case 'ai':
       return [
-        { kind: 'ai', at: entry.at, text: entry.text, confidence: entry.confidence, chunks: entry.chunks },
+        {
+          kind: 'ai',
+          at: entry.at,
+          text: entry.text,
+          confidence: entry.confidence,
+          chunks: entry.chunks,
+          ...(entry.evidence ? { evidence: entry.evidence } : {}),
+        },
       ];
     case 'fallback':
       return [{ kind: 'fallback', at: entry.at, reason: entry.reason, evidence: entry.evidence }];

@@ -58,7 +58,15 @@ export type HistoryEntry =
    * always records it (snapshots of version 1 get it in the upgrade); an entry without it counts as sent at `at`.
    */
   | { kind: 'customer'; at: number; sentAt?: number; wamid: string; type: string; text: string | null }
-  | { kind: 'ai'; at: number; text: string; confidence: number; chunks: string[] }
+  /** `evidence`: why the agent answered (its rule, the threshold, the best hits, tokens); absent from older entries. */
+  | {
+      kind: 'ai';
+      at: number;
+      text: string;
+      confidence: number;
+      chunks: string[];
+      evidence?: Record<string, unknown>;
+    }
   /** `template` names the approved template when the agent sent one rather than free text. */
   | { kind: 'agent'; at: number; agentId: string; text: string; template?: string }
   | { kind: 'system'; at: number; text: string }
@@ -130,6 +138,7 @@ export type SessionEvent =
       confidence: number;
       lowConfidence: boolean;
       chunks: string[];
+      evidence?: Record<string, unknown>;
     }
   | {
       type: 'ai.fallback';
@@ -353,6 +362,7 @@ export const sessionMachine = setup({
           text: event.text,
           confidence: event.confidence,
           chunks: event.chunks,
+          ...(event.evidence ? { evidence: event.evidence } : {}),
         }),
         unanswered: [],
         lowConfidenceStreak: event.lowConfidence ? context.lowConfidenceStreak + 1 : 0,

@@ -12,6 +12,7 @@ import { type AnthropicAgentOptions, createAnthropicAgent } from '../../src/ai/a
 import { HANDBACK_NOTE } from '../../src/ai/conversation-turns.ts';
 import { normalizeText } from '../../src/ai/fallback-rules.ts';
 import type { ReplyOutcome } from '../../src/ai/reply-agent.ts';
+import { tokensOf } from '../../src/ai/token-usage.ts';
 import type { KnowledgeChunk, KnowledgeHit, KnowledgeSearch } from '../../src/knowledge/knowledge-search.ts';
 import type { HistoryEntry, ReplyRequest } from '../../src/machines/session.ts';
 import {
@@ -176,6 +177,13 @@ describe('the Anthropic agent against a real HTTP server speaking the Messages A
       confidence: 0.9,
       lowConfidence: false,
       chunks: ['returns-1'],
+      evidence: {
+        rule: 'answered',
+        weak: false,
+        threshold: 0.55,
+        hits: [{ id: 'returns-1', score: 0.3 }],
+        usage: ONE_CALL,
+      },
     } satisfies ReplyOutcome);
     expect(knowledge.queries).toEqual([{ workspaceId: 'acme', query: REFUND_QUESTION }]);
     expect(fake.requests).toHaveLength(1);
@@ -368,6 +376,7 @@ describe('the Anthropic agent against a real HTTP server speaking the Messages A
       kind: 'reply',
       lowConfidence: true,
       confidence: 0.6,
+      evidence: { rule: 'answered', weak: true, threshold: 0.55 },
     });
     expect(await reply(request([REFUND_QUESTION], { lowConfidenceStreak: 1 }))).toMatchObject({
       kind: 'fallback',
@@ -393,6 +402,7 @@ describe('the Anthropic agent against a real HTTP server speaking the Messages A
       kind: 'reply',
       text: 'Hi! How can I help?',
       chunks: [],
+      evidence: { rule: 'small_talk', weak: false, hits: [], usage: ONE_CALL },
     });
   });
 
@@ -689,11 +699,11 @@ describe('the Anthropic agent against a real HTTP server speaking the Messages A
           }),
         );
         const outcome = await reply(request([REFUND_QUESTION]));
-        // What the fake reported: the counted input (the count is exact here) and every output token allowed.
-        const used = fake.requests.reduce((sum, sent) => sum + growing(sent.body) + sent.body.max_tokens, 0);
+        if (outcome.kind !== 'reply') throw new Error(`budget ${budget}: ${JSON.stringify(outcome)}`);
 
-        expect(used, `budget ${budget}: ${JSON.stringify(outcome)}`).toBeLessThanOrEqual(budget);
-        expect(outcome, `budget ${budget}`).toMatchObject({ kind: 'reply' });
+        // The turn's usage as the answer's evidence records it, every call's input and output summed.
+        expect(outcome.evidence?.usage?.calls).toBe(fake.requests.length);
+        expect(tokensOf(outcome.evidence!.usage!), `budget ${budget}`).toBeLessThanOrEqual(budget);
         searched.push(fake.requests.length - 1);
       }
       // Bigger budgets leave room for more searches: the test does walk the search loop.

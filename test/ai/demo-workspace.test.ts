@@ -104,7 +104,28 @@ describe('the demo workspace, offline, end to end', () => {
     expect(reply!.author).toBe('ai');
     expect(reply!.body).toContain('Monday to Friday: 7:00 – 19:00');
     expect(reply!.body!.length).toBeLessThanOrEqual(500);
-    expect((await sessionOf(waId))!.state).toBe('active');
+    const session = (await sessionOf(waId))!;
+    expect(session.state).toBe('active');
+
+    // Why it answered is recorded with the answer, and the person working the session sees it.
+    const answer = (session.snapshot as { context: SessionContext }).context.history.find(
+      (entry) => entry.kind === 'ai',
+    );
+    expect(answer?.evidence).toMatchObject({
+      rule: 'answered',
+      weak: false,
+      threshold: 0.55,
+    });
+    const hits = (answer!.evidence as { hits: { id: string; score: number }[] }).hits;
+    expect(hits.length).toBeGreaterThan(0);
+    expect(hits[0]).toEqual({ id: expect.stringMatching(/^opening-hours/), score: answer!.confidence });
+    const token = config.workspaces[0]!.humanTeams[0]!.agents[0]!.token;
+    const view = await fetch(`${gateway.baseUrl}/api/sessions/${session.id}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(view.status).toBe(200);
+    const { decisions } = (await view.json()) as { decisions: unknown[] };
+    expect(decisions).toEqual([expect.objectContaining({ kind: 'ai', evidence: answer!.evidence })]);
   });
 
   it('hands off on an escalation keyword, in English and in Spanish', async () => {

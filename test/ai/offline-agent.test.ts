@@ -142,6 +142,7 @@ describe('offline agent on the demo knowledge base', () => {
       confidence: 1,
       lowConfidence: false,
       chunks: [],
+      evidence: { rule: 'small_talk', weak: false, threshold: 0.55, hits: [] },
     });
     expect(queries.length).toBe(before);
   });
@@ -363,13 +364,27 @@ describe('offline agent confidence', () => {
 
   it('is the retrieval score: a strong match is a confident answer', async () => {
     const answer = reply(await askRefund(agentFinding(0.9)));
-    expect(answer).toMatchObject({ confidence: 0.9, lowConfidence: false, chunks: ['returns.md#2'] });
+    expect(answer).toMatchObject({
+      confidence: 0.9,
+      lowConfidence: false,
+      chunks: ['returns.md#2'],
+      evidence: {
+        rule: 'answered',
+        weak: false,
+        threshold: 0.55,
+        hits: [{ id: 'returns.md#2', score: 0.9 }],
+      },
+    });
     expect(answer.text).toBe('We refund within 5 business days. Your bank may take longer.');
   });
 
   it('answers a weak match but marks it weak, and hands off the weak answer that ends a streak', async () => {
     const agent = agentFinding(0.6);
-    expect(reply(await askRefund(agent))).toMatchObject({ confidence: 0.6, lowConfidence: true });
+    expect(reply(await askRefund(agent))).toMatchObject({
+      confidence: 0.6,
+      lowConfidence: true,
+      evidence: { rule: 'answered', weak: true, threshold: 0.55 },
+    });
     expect(await askRefund(agent, 1)).toMatchObject({
       kind: 'fallback',
       reason: 'loop',

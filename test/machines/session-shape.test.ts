@@ -38,7 +38,15 @@ const events: SessionEvent[] = [
     },
     customerName: 'Ana',
   },
-  { type: 'ai.replied', at: 3, text: 'ok', confidence: 0.9, lowConfidence: false, chunks: ['c#1'] },
+  {
+    type: 'ai.replied',
+    at: 3,
+    text: 'ok',
+    confidence: 0.9,
+    lowConfidence: false,
+    chunks: ['c#1'],
+    evidence: { rule: 'answered', weak: false, threshold: 0.55, hits: [{ id: 'c#1', score: 0.9 }] },
+  },
   { type: 'ai.replied', at: 3, text: 'hm', confidence: 0.2, lowConfidence: true, chunks: [] },
   { type: 'ai.fallback', at: 4, reason: 'keyword', evidence: { rule: 'keyword', keyword: 'human' } },
   { type: 'agent.takeover', at: 5, agentId: 'alice' },
@@ -60,7 +68,7 @@ function addShape(value: unknown, path: string, shape: Set<string>): void {
     // Union members (history entries, timers) are told apart by their `kind`.
     const kind = 'kind' in value && typeof value.kind === 'string' ? `<${value.kind}>` : '';
     shape.add(`${path}${kind}: object`);
-    // A fallback's evidence is the deciding rule's own record, free-form by design.
+    // A decision's evidence (an answer's or a fallback's) is the deciding rule's own record, free-form by design.
     if (path.endsWith('.evidence')) return;
     for (const [key, field] of Object.entries(value)) addShape(field, `${path}${kind}.${key}`, shape);
   }

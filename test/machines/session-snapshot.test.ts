@@ -69,6 +69,19 @@ describe('persisted snapshots of older machine versions', () => {
     actor.stop();
   });
 
+  it('keeps the evidence a version 2 answer was recorded with', () => {
+    const fixture = fixtures.find((f) => f.name === 'v2-active.json')!;
+    const answer = fixture.snapshot.context.history.find((entry) => entry.kind === 'ai');
+    expect(answer?.evidence).toMatchObject({ rule: 'answered', threshold: 0.55 });
+    const actor = createActor(sessionMachine, {
+      snapshot: migrateSessionSnapshot(fixture.snapshot, fixture.machineVersion) as never,
+      input: undefined as never,
+    });
+    actor.start();
+    expect(actor.getSnapshot().context.history.find((entry) => entry.kind === 'ai')).toEqual(answer);
+    actor.stop();
+  });
+
   /** Stores a fixture as the open session of a fresh customer, as an older deploy would have left it. */
   async function storeFixture(name: string, waId: string) {
     const fixture = fixtures.find((f) => f.name === name)!;

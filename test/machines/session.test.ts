@@ -50,13 +50,14 @@ const says = (at: number, message: CustomerMessage): SessionEvent => ({
   at,
   message,
 });
-const reply = (at: number, lowConfidence = false): SessionEvent => ({
+const reply = (at: number, lowConfidence = false, evidence?: Record<string, unknown>): SessionEvent => ({
   type: 'ai.replied',
   at,
   text: 'ok',
   confidence: lowConfidence ? 0.3 : 0.9,
   lowConfidence,
   chunks: [],
+  ...(evidence ? { evidence } : {}),
 });
 const keywordFallback = (at: number): SessionEvent => ({
   type: 'ai.fallback',
@@ -158,6 +159,27 @@ describe('the inactivity deadline', () => {
       kind: 'inactivity',
       at: arrived + settings.inactivityTimeoutMs,
     });
+  });
+});
+
+describe('answers', () => {
+  it('records the answer with the evidence the agent gave, and without any when it gave none', () => {
+    const evidence = {
+      rule: 'answered',
+      weak: false,
+      threshold: 0.55,
+      hits: [{ id: 'hours.md#0', score: 0.8 }],
+    };
+    const { actor } = startSession();
+    actor.send(says(T, text('a', T)));
+    actor.send(reply(T + 1, false, evidence));
+    actor.send(says(T + 2, text('b', T + 2)));
+    actor.send(reply(T + 3));
+    const answers = actor.getSnapshot().context.history.filter((entry) => entry.kind === 'ai');
+    expect(answers).toEqual([
+      { kind: 'ai', at: T + 1, text: 'ok', confidence: 0.9, chunks: [], evidence },
+      { kind: 'ai', at: T + 3, text: 'ok', confidence: 0.9, chunks: [] },
+    ]);
   });
 });
 
