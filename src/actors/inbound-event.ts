@@ -6,7 +6,7 @@ import { readMessageContent } from '../whatsapp/message-content.ts';
 /** The reply id of a stored Meta message object, read by the webhook parser's own rules. */
 const replyIdOf = z
   .looseObject({ type: z.string() })
-  .transform((message, ctx) => readMessageContent(message, ctx).interactiveReplyId);
+  .transform((message) => readMessageContent(message).content.interactiveReplyId);
 /** Only pressed buttons and list rows carry one: every other message skips the parse. */
 const REPLY_TYPES = new Set(['interactive', 'button']);
 

@@ -15,6 +15,14 @@ export function createInboundMetrics(registry: Registry) {
       help: 'Messages and statuses acknowledged but dropped because no workspace has their phone number.',
       registers,
     }),
+    unparsedMessages: new Counter({
+      name: 'botrelic_webhook_unparsed_messages_total',
+      help:
+        'Inbound messages of a known type whose content had another shape than Meta documents: stored raw, ' +
+        'without text, by type.',
+      labelNames: ['type'] as const,
+      registers,
+    }),
     inboundRecorded: new Counter({
       name: 'botrelic_inbound_messages_recorded_total',
       help: 'Inbound messages committed (webhook and sandbox), duplicates excluded.',

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import { type ParsedWebhook, parseWebhookPayload, WebhookPayloadError } from '../whatsapp/webhook-payload.ts';
 import { verifyWebhookSignature } from '../whatsapp/webhook-signature.ts';
 import {
@@ -116,6 +116,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
       );
     }
     await inbound.record(routed.messages);
+    countUnparsed(routed.messages, metrics, request.log);
     await statuses.record(routed.statuses);
     return { status: 'received' as const };
   });
@@ -155,6 +156,30 @@ function route(webhook: ParsedWebhook, directory: PhoneNumberDirectory) {
     if (workspaceId !== undefined) statuses.push({ workspaceId, status });
   }
   return { messages, statuses, unknown };
+}
+
+/**
+ * Messages whose content had another shape than their type's were stored raw, without text (message-content.ts):
+ * counted and logged by type and field names, never by content, so a change on Meta's side gets noticed.
+ */
+function countUnparsed(
+  messages: readonly RoutedMessage[],
+  metrics: InboundMetrics,
+  log: Pick<FastifyBaseLogger, 'warn'>,
+): void {
+  const unparsed = messages.filter(({ message }) => message.unparsedFields.length > 0);
+  if (unparsed.length === 0) return;
+  for (const { message } of unparsed) metrics.unparsedMessages.inc({ type: message.type });
+  log.warn(
+    {
+      unparsed: unparsed.map(({ workspaceId, message }) => ({
+        workspaceId,
+        type: message.type,
+        fields: message.unparsedFields,
+      })),
+    },
+    'messages of another shape than their type documents: stored raw, without text',
+  );
 }
 
 /** Compares digests, so neither the length nor the content of the token leaks through timing. */

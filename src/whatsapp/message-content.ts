@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { readAt } from './parse-at.ts';
+import { PARSE_OPTIONS, readAt } from './parse-at.ts';
 
 /** What the engine reads out of a message's type-specific part. */
 export interface MessageContent {
@@ -146,10 +146,37 @@ const MESSAGE_CONTENT = new Map<string, ContentSchema>([
   ],
 ]);
 
-/** Reads the part of `message` its `type` names, adding any problem to the parse `ctx` belongs to. */
-export function readMessageContent(
-  message: { type: string; [key: string]: unknown },
-  ctx: z.core.$RefinementCtx,
-): MessageContent {
-  return readByType(MESSAGE_CONTENT, message, ctx);
+/** What was read of a message's part, and the fields that kept it from being read. */
+interface ReadContent {
+  content: MessageContent;
+  /**
+   * Paths of the fields (`text.body`, `order.product_items[0].quantity`) that did not have the shape Meta
+   * documents for the message's type; empty when the part was read.
+   */
+  unparsedFields: string[];
+}
+
+/**
+ * Reads the part of `message` its `type` names. A part of another shape than its type's (Meta changed it, or a
+ * bug on their side) is one customer's message, not the webhook's fault: it is read as carrying nothing, and
+ * kept whole in the message's raw object, instead of refusing the other messages of the webhook with it (a
+ * refused webhook is redelivered, and refused again, for days).
+ */
+export function readMessageContent(message: { type: string; [key: string]: unknown }): ReadContent {
+  const schema = MESSAGE_CONTENT.get(message.type);
+  if (!schema) return { content: NO_CONTENT, unparsedFields: [] };
+  const result = schema.safeParse(message[message.type], PARSE_OPTIONS);
+  if (result.success) return { content: result.data, unparsedFields: [] };
+  return {
+    content: NO_CONTENT,
+    unparsedFields: [
+      ...new Set(result.error.issues.map((issue) => fieldPath([message.type, ...issue.path]))),
+    ],
+  };
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`))
+    .join('');
 }

@@ -43,6 +43,11 @@ export interface ParsedInboundMessage {
   /** The id of the tapped reply button or list row, or the payload of a template quick reply. */
   interactiveReplyId: string | null;
   mediaId: string | null;
+  /**
+   * Fields of a known type's part that were not of the shape Meta documents (`text.body` missing): the message
+   * is kept, with nothing read from that part (text null). Empty for a message read whole.
+   */
+  unparsedFields: string[];
   /** The Meta message object as received, so a type this parser does not know is kept, not lost. */
   raw: Record<string, unknown>;
 }
@@ -129,7 +134,19 @@ const InboundMessage = z
     context: Context.optional(),
     referral: z.record(z.string(), z.unknown()).optional(),
   })
-  .transform((message, ctx) => ({ message, content: readMessageContent(message, ctx) }));
+  .transform((message) => ({ message, ...readMessageContent(message) }));
+
+/**
+ * Meta's error codes are five or six digits; they are stored in an integer column. A code beyond 32 bits (or not
+ * whole) is refused here, before anything of the request is written: the database would refuse it after the
+ * request's messages were committed, answering 400 for a request that was partly recorded.
+ */
+const ErrorCode = z
+  .number()
+  .refine(
+    (code) => Number.isInteger(code) && code >= -(2 ** 31) && code < 2 ** 31,
+    'expected a whole error code that fits in 32 bits',
+  );
 
 const Status = z.looseObject({
   id: Id,
@@ -139,7 +156,7 @@ const Status = z.looseObject({
   errors: z
     .array(
       z.looseObject({
-        code: z.number(),
+        code: ErrorCode,
         title: z.string(),
         message: z.string().optional(),
         error_data: z.looseObject({ details: z.string().optional() }).optional(),
@@ -186,7 +203,7 @@ function toContext(context: z.output<typeof Context>): MessageContext {
 }
 
 function toInboundMessages(value: MessagesValue): ParsedInboundMessage[] {
-  return (value.messages ?? []).map(({ message, content }) => ({
+  return (value.messages ?? []).map(({ message, content, unparsedFields }) => ({
     phoneNumberId: value.metadata.phone_number_id,
     displayPhoneNumber: value.metadata.display_phone_number ?? null,
     customerWaId: message.from,
@@ -199,6 +216,7 @@ function toInboundMessages(value: MessagesValue): ParsedInboundMessage[] {
     referral: message.referral ?? null,
     interactiveReplyId: content.interactiveReplyId,
     mediaId: content.mediaId,
+    unparsedFields,
     raw: message,
   }));
 }

@@ -18,7 +18,13 @@ import {
   WEBHOOK_ENV,
 } from '../support/meta-webhook.ts';
 import { ACME_NUMBER, GLOBEX_NUMBER, testConfig } from '../support/test-config.ts';
-import { META_FIXTURE_NAMES, metaFixture, metaFixtureBytes, valueAt } from '../whatsapp/meta-fixtures.ts';
+import {
+  META_FIXTURE_NAMES,
+  metaFixture,
+  metaFixtureBytes,
+  valueAt,
+  withValueAt,
+} from '../whatsapp/meta-fixtures.ts';
 
 const FIRST_MESSAGE = ['entry', 0, 'changes', 0, 'value', 'messages', 0] as const;
 const SHEENA = '16505551234';
@@ -251,6 +257,37 @@ describe('the WhatsApp webhook over HTTP', () => {
       expect(await inboundRow('wamid.ok')).toHaveLength(1);
     });
 
+    it('answers 400 to a status error code that is no 32-bit integer, before writing the messages beside it', async () => {
+      // The database's integer column would refuse these after the request's messages were committed.
+      for (const code of [1.5, 1e308, 3_000_000_000]) {
+        const webhook = withValueAt(
+          textMessagesWebhook([
+            { from: SHEENA, wamid: `wamid.beside-${code}`, text: 'hi', sentAt: gateway.clock.now() },
+          ]),
+          ['entry', 0, 'changes', 0, 'value', 'statuses'],
+          [
+            {
+              id: 'wamid.some-reply',
+              status: 'failed',
+              timestamp: '1749416383',
+              recipient_id: SHEENA,
+              errors: [{ code, title: 'Re-engagement message' }],
+            },
+          ],
+        );
+        const response = await post(signed(webhook as object));
+        expect(response.status, String(code)).toBe(400);
+        expect(await response.json()).toMatchObject({
+          error: 'invalid_payload',
+          message: expect.stringContaining(
+            'errors[0].code: expected a whole error code that fits in 32 bits',
+          ),
+        });
+      }
+      expect(await gateway.countMessages()).toBe(0);
+      expect(await gateway.database.db.selectFrom('unmatched_statuses').selectAll().execute()).toEqual([]);
+    });
+
     it('answers 413 in JSON to a body over 3 MB, signed or not', async () => {
       const padding = 'x'.repeat(3 * 1024 * 1024);
       const oversized = signed({ ...(metaFixture('text-message.json') as object), padding });
@@ -295,6 +332,24 @@ describe('the WhatsApp webhook over HTTP', () => {
       'template-status-update.json',
     ]);
     expect(META_FIXTURE_NAMES.filter((name) => !covered.has(name))).toEqual([]);
+  });
+
+  it('keeps a known type of another shape than documented raw, without text, and the rest of its webhook', async () => {
+    const webhook = withValueAt(
+      textMessagesWebhook([
+        { from: SHEENA, wamid: 'wamid.odd', text: 'placeholder', sentAt: gateway.clock.now() },
+        { from: '4420794960001', wamid: 'wamid.fine', text: 'Hello there', sentAt: gateway.clock.now() },
+      ]),
+      [...FIRST_MESSAGE, 'text'],
+      { body: { rich: 'text' } },
+    );
+    const response = await post(signed(webhook as object));
+    expect(response.status).toBe(200);
+    const [odd] = await inboundRow('wamid.odd');
+    expect(odd).toMatchObject({ type: 'text', body: null, workspace_id: 'acme' });
+    expect(odd!.payload).toEqual(valueAt(webhook, FIRST_MESSAGE));
+    expect(await inboundRow('wamid.fine')).toEqual([expect.objectContaining({ body: 'Hello there' })]);
+    expect(await gateway.metric('botrelic_webhook_unparsed_messages_total{type="text"}')).toBe(1);
   });
 
   it('stores what a message refers to: the message replied to, the ad, the tapped button, the media', async () => {

@@ -33,4 +33,68 @@ describe('Batcher', () => {
     fail = true;
     await expect(batcher.submit(4)).rejects.toThrow('database is down');
   });
+
+  /** An error as the database driver gives it: a message and a SQLSTATE. */
+  const databaseError = (code: string) => Object.assign(new Error(`SQLSTATE ${code}`), { code });
+
+  it('runs each call alone when the database refuses a batch, so only the bad call fails', async () => {
+    const batches: number[][] = [];
+    let release: () => void = () => undefined;
+    const first = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const batcher = new Batcher<number, number>({
+      maxBatchSize: 10,
+      run: async (inputs) => {
+        batches.push(inputs);
+        if (inputs[0] === 0) await first;
+        // 22003: numeric value out of range, as Postgres says of an int beyond 32 bits.
+        if (inputs.includes(13)) throw databaseError('22003');
+        return inputs.map((input) => ({ ok: true, value: input * 2 }));
+      },
+    });
+    const settled = Promise.allSettled([0, 1, 13, 2].map((input) => batcher.submit(input)));
+    release();
+    const results = await settled;
+    expect(results.map((result) => (result.status === 'fulfilled' ? result.value : 'rejected'))).toEqual([
+      0,
+      2,
+      'rejected',
+      4,
+    ]);
+    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: '22003' });
+    expect(batches).toEqual([[0], [1, 13, 2], [1], [13], [2]]);
+  });
+
+  it('fails the whole batch at once when the database did not answer it', async () => {
+    for (const failure of [databaseError('57014'), databaseError('08006'), new Error('connection refused')]) {
+      const batches: number[][] = [];
+      let release: () => void = () => undefined;
+      const first = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const batcher = new Batcher<number, number>({
+        maxBatchSize: 10,
+        run: async (inputs) => {
+          batches.push(inputs);
+          if (inputs[0] === 0) {
+            await first;
+            return [{ ok: true, value: 0 }];
+          }
+          throw failure;
+        },
+      });
+      const settled = Promise.allSettled([0, 1, 2, 3].map((input) => batcher.submit(input)));
+      release();
+      const results = await settled;
+      expect(results.map((result) => result.status)).toEqual([
+        'fulfilled',
+        'rejected',
+        'rejected',
+        'rejected',
+      ]);
+      // One try for the three, not one each: a database timing out would make each wait as long.
+      expect(batches).toEqual([[0], [1, 2, 3]]);
+    }
+  });
 });
