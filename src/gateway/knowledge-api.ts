@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { KnowledgeBase } from '../knowledge/knowledge-base.ts';
+import { FolderDocumentError, type KnowledgeBase } from '../knowledge/knowledge-base.ts';
 import { HttpError } from './http-errors.ts';
 
 export interface KnowledgeApiOptions {
@@ -43,8 +43,9 @@ const BIG_DOCUMENT_CHUNKS = 500;
 
 /**
  * Knowledge documents over HTTP: `PUT` stores and re-indexes one (a no-op when unchanged), `DELETE`
- * removes it. Changing what the bot says is an administrator's job, so these routes take the admin
- * token (`Authorization: Bearer $BOTRELIC_ADMIN_TOKEN`), not an agent's.
+ * removes it; a document from a knowledge folder is its file's, and both answer 409 for it. Changing what
+ * the bot says is an administrator's job, so these routes take the admin token
+ * (`Authorization: Bearer $BOTRELIC_ADMIN_TOKEN`), not an agent's.
  */
 export const knowledgeApi: FastifyPluginAsync<KnowledgeApiOptions> = async (app, options) => {
   const expected = options.adminToken ? sha256(options.adminToken) : undefined;
@@ -61,6 +62,18 @@ export const knowledgeApi: FastifyPluginAsync<KnowledgeApiOptions> = async (app,
           ? 'send the admin token as "Authorization: Bearer <token>"'
           : 'knowledge documents can be changed only when BOTRELIC_ADMIN_TOKEN is set',
       );
+    }
+  }
+
+  /** A folder's document is its file's: the API may not change it, or the next folder sync would undo it. */
+  async function unlessFromFolder<T>(change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } catch (error) {
+      if (error instanceof FolderDocumentError) {
+        throw new HttpError('folder_document', 409, error.message, { cause: error });
+      }
+      throw error;
     }
   }
 
@@ -88,15 +101,17 @@ export const knowledgeApi: FastifyPluginAsync<KnowledgeApiOptions> = async (app,
       requireAdmin(request);
       const { workspaceId, documentId } = request.params;
       const language = languageOf(workspaceId);
-      const { indexed } = await options.knowledge.upsertDocument(
-        workspaceId,
-        documentId,
-        { title: request.body.title, content: request.body.content, source: 'api', language },
-        (progress) => {
-          if (progress.total > BIG_DOCUMENT_CHUNKS) {
-            request.log.info({ workspaceId, documentId, ...progress }, 'indexing knowledge document');
-          }
-        },
+      const { indexed } = await unlessFromFolder(() =>
+        options.knowledge.upsertDocument(
+          workspaceId,
+          documentId,
+          { title: request.body.title, content: request.body.content, source: 'api', language },
+          (progress) => {
+            if (progress.total > BIG_DOCUMENT_CHUNKS) {
+              request.log.info({ workspaceId, documentId, ...progress }, 'indexing knowledge document');
+            }
+          },
+        ),
       );
       request.log.info({ workspaceId, documentId, indexed }, 'knowledge document stored');
       return { documentId, indexed };
@@ -110,7 +125,7 @@ export const knowledgeApi: FastifyPluginAsync<KnowledgeApiOptions> = async (app,
       requireAdmin(request);
       const { workspaceId, documentId } = request.params;
       languageOf(workspaceId);
-      if (!(await options.knowledge.deleteDocument(workspaceId, documentId))) {
+      if (!(await unlessFromFolder(() => options.knowledge.deleteDocument(workspaceId, documentId)))) {
         throw new HttpError('not_found', 404, 'no such document');
       }
       request.log.info({ workspaceId, documentId }, 'knowledge document deleted');

@@ -35,21 +35,47 @@ export interface IngestResult {
   indexed: string[];
   unchanged: string[];
   deleted: string[];
+  /** Documents stored over the API that a file of the same id has replaced: the folder wins. */
+  replaced: string[];
+}
+
+/**
+ * A document from a knowledge folder changed or deleted other than through its folder: the next sync would undo
+ * it (a folder sync runs at every start and on every change to the folder), so it is refused.
+ */
+export class FolderDocumentError extends Error {
+  constructor(
+    readonly documentId: string,
+    /** The file's `file:` URL. */
+    readonly source: string,
+  ) {
+    super(
+      `document ${documentId} comes from the knowledge folder file ${source}: edit or delete the file instead (the next folder sync would undo any change made here)`,
+    );
+    this.name = 'FolderDocumentError';
+  }
 }
 
 export interface KnowledgeBase extends KnowledgeSearch {
-  /** Stores and indexes a document; does nothing when it has not changed. Returns whether it re-indexed. */
+  /**
+   * Stores and indexes a document; does nothing when it has not changed. Returns whether it re-indexed. Throws
+   * `FolderDocumentError` when a document of another source would replace one from a folder.
+   */
   upsertDocument(
     workspaceId: string,
     documentId: string,
     input: DocumentInput,
     onProgress?: (progress: ChunkProgress) => void,
   ): Promise<{ indexed: boolean }>;
-  /** Returns whether the document existed. */
+  /**
+   * Returns whether the document existed. Throws `FolderDocumentError` for a document from a folder: only
+   * its folder's sync deletes it, when its file is gone.
+   */
   deleteDocument(workspaceId: string, documentId: string): Promise<boolean>;
   /**
    * Makes the workspace's file documents what the folders hold: new and changed files are indexed, documents
-   * whose file is gone are deleted. Documents from other sources (the API) are left alone.
+   * whose file is gone are deleted. Documents from other sources (the API) are left alone, unless a file of the
+   * same id appears: the file replaces the document (listed in `replaced`).
    */
   ingestFolders(
     workspaceId: string,
@@ -60,6 +86,7 @@ export interface KnowledgeBase extends KnowledgeSearch {
 }
 
 const FILE_SOURCE = 'file:';
+const isFileSource = (source: string): boolean => source.startsWith(FILE_SOURCE);
 /** Longer queries are cut: the answer to a question is never in its 33rd distinct word. */
 const MAX_QUERY_TERMS = 32;
 const MAX_QUERY_CHARS = 2_000;
@@ -108,6 +135,9 @@ export function createKnowledgeBase(db: Kysely<Database>): KnowledgeBase {
         .where('document_id', '=', documentId)
         .forUpdate()
         .executeTakeFirst();
+      if (existing && isFileSource(existing.source) && !isFileSource(input.source)) {
+        throw new FolderDocumentError(documentId, existing.source);
+      }
       if (
         existing?.content_hash === contentHash &&
         existing.title === title &&
@@ -162,13 +192,33 @@ export function createKnowledgeBase(db: Kysely<Database>): KnowledgeBase {
     });
   }
 
-  async function deleteDocument(workspaceId: string, documentId: string): Promise<boolean> {
-    const result = await db
+  /** Any document, whatever its source: a folder sync's own deletion of a file that is gone. */
+  async function removeDocument(workspaceId: string, documentId: string): Promise<void> {
+    await db
       .deleteFrom('knowledge_documents')
       .where('workspace_id', '=', workspaceId)
       .where('document_id', '=', documentId)
-      .executeTakeFirst();
-    return result.numDeletedRows > 0n;
+      .execute();
+  }
+
+  async function deleteDocument(workspaceId: string, documentId: string): Promise<boolean> {
+    return db.transaction().execute(async (trx) => {
+      const existing = await trx
+        .selectFrom('knowledge_documents')
+        .select('source')
+        .where('workspace_id', '=', workspaceId)
+        .where('document_id', '=', documentId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!existing) return false;
+      if (isFileSource(existing.source)) throw new FolderDocumentError(documentId, existing.source);
+      await trx
+        .deleteFrom('knowledge_documents')
+        .where('workspace_id', '=', workspaceId)
+        .where('document_id', '=', documentId)
+        .execute();
+      return true;
+    });
   }
 
   async function ingestFolders(
@@ -178,15 +228,18 @@ export function createKnowledgeBase(db: Kysely<Database>): KnowledgeBase {
     onProgress?: (progress: IngestProgress) => void,
   ): Promise<IngestResult> {
     const files = await listKnowledgeFiles(folders);
-    const result: IngestResult = { indexed: [], unchanged: [], deleted: [] };
+    const result: IngestResult = { indexed: [], unchanged: [], deleted: [], replaced: [] };
     const configuration = await textSearchConfiguration(language);
-    const stored = await db
+    const documents = await db
       .selectFrom('knowledge_documents')
       .select(['document_id', 'source', 'language', 'content_hash'])
       .where('workspace_id', '=', workspaceId)
-      .where('source', 'like', `${FILE_SOURCE}%`)
       .execute();
+    const stored = documents.filter((document) => isFileSource(document.source));
     const storedById = new Map(stored.map((document) => [document.document_id, document]));
+    const fromApi = new Set(
+      documents.filter((document) => !isFileSource(document.source)).map((document) => document.document_id),
+    );
     for (const [index, file] of files.entries()) {
       const content = await readFile(file.path, 'utf8');
       const source = pathToFileURL(file.path).href;
@@ -201,12 +254,13 @@ export function createKnowledgeBase(db: Kysely<Database>): KnowledgeBase {
         !unchanged &&
         (await upsertDocument(workspaceId, file.documentId, { content, source, language })).indexed;
       (indexed ? result.indexed : result.unchanged).push(file.documentId);
+      if (fromApi.has(file.documentId)) result.replaced.push(file.documentId);
       onProgress?.({ done: index + 1, total: files.length, document: file.documentId });
     }
     const present = new Set(files.map((file) => file.documentId));
     for (const { document_id } of stored) {
       if (present.has(document_id)) continue;
-      await deleteDocument(workspaceId, document_id);
+      await removeDocument(workspaceId, document_id);
       result.deleted.push(document_id);
     }
     return result;

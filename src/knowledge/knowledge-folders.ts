@@ -26,16 +26,23 @@ export const foldersOf = (config: BotrelicConfig): WorkspaceFolders[] =>
  * Makes the workspace's file documents what its folders hold (see `ingestFolders`), logging the progress of a
  * big ingest so an operator watching a first start of thousands of documents sees it move.
  */
-export function syncWorkspaceFolders(
+export async function syncWorkspaceFolders(
   knowledge: KnowledgeBase,
   { workspaceId, folders, language }: WorkspaceFolders,
   logger: Logger,
 ): Promise<IngestResult> {
-  return knowledge.ingestFolders(workspaceId, folders, language, (progress) => {
+  const result = await knowledge.ingestFolders(workspaceId, folders, language, (progress) => {
     if (progress.total >= BIG_INGEST && progress.done % PROGRESS_EVERY === 0) {
       logger.info({ workspaceId, done: progress.done, total: progress.total }, 'indexing knowledge');
     }
   });
+  if (result.replaced.length > 0) {
+    logger.warn(
+      { workspaceId, documents: result.replaced },
+      'knowledge files replaced documents stored over the API under the same ids',
+    );
+  }
+  return result;
 }
 
 /** Indexes every workspace's knowledge folders at start; unchanged documents are skipped, so restarts are cheap. */

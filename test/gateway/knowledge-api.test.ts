@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/app.ts';
 import { readEnvironment } from '../../src/config/environment.ts';
@@ -72,6 +75,33 @@ describe('knowledge documents API', () => {
     expect((await remove()).statusCode).toBe(204);
     expect(await engine.knowledge.search('acme', 'how long do refunds take?')).toEqual([]);
     expect((await remove()).statusCode).toBe(404);
+  });
+
+  it('answers 409 to a change of a document from a knowledge folder, and changes nothing', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'botrelic-kb-'));
+    try {
+      await writeFile(join(folder, 'hours.md'), '# Hours\n\nWe open at 8:00 on weekdays.');
+      await engine.knowledge.ingestFolders('acme', [folder], 'english');
+      const remove = await engine.app.inject({
+        method: 'DELETE',
+        url: '/api/workspaces/acme/knowledge/hours.md',
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
+      const replace = await put('acme', 'hours.md', { content: '# Hours\n\nWe never open.' });
+      for (const response of [remove, replace]) {
+        expect(response.statusCode).toBe(409);
+        expect(response.json()).toEqual({
+          error: 'folder_document',
+          message: expect.stringMatching(
+            /^document hours\.md comes from the knowledge folder file file:\/\/.*\/hours\.md: edit or delete the file instead/,
+          ),
+        });
+      }
+      const [hit] = await engine.knowledge.search('acme', 'open weekdays');
+      expect(hit).toMatchObject({ documentId: 'hours.md', text: 'We open at 8:00 on weekdays.' });
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   it('refuses without the admin token, with an agent token, for an unknown workspace, and bad input', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createKnowledgeBase,
+  FolderDocumentError,
   type IngestProgress,
   type KnowledgeBase,
 } from '../../src/knowledge/knowledge-base.ts';
@@ -202,6 +203,43 @@ describe.each([
       expect.objectContaining({ documentId: 'loyalty-programme.md' }),
     );
     expect(await kb.search('acme', 'okapi')).toHaveLength(1);
+  });
+
+  it("keeps a folder document its file's: another source may neither replace nor delete it", async () => {
+    const before = await kb.search('acme', 'paypal');
+    const [file] = before.filter((hit) => hit.documentId === 'payment-methods.md');
+    expect(file).toBeDefined();
+    const replace = kb.upsertDocument('acme', 'payment-methods.md', {
+      content: 'Wombats pay with acorns.',
+      source: 'api',
+      language: 'english',
+    });
+    await expect(replace).rejects.toBeInstanceOf(FolderDocumentError);
+    await expect(replace).rejects.toThrow(
+      /comes from the knowledge folder file file:\/\/.*payment-methods\.md/,
+    );
+    await expect(kb.deleteDocument('acme', 'payment-methods.md')).rejects.toBeInstanceOf(FolderDocumentError);
+    // Nothing changed: same passages, same search.
+    expect(await kb.search('acme', 'paypal')).toEqual(before);
+    expect(await kb.search('acme', 'wombats acorns')).toEqual([]);
+  });
+
+  it('lets a file take the id of a document stored over the API, and says so', async () => {
+    await kb.upsertDocument('acme', 'specials.md', {
+      content: 'Tapirs are on the menu.',
+      source: 'api',
+      language: 'english',
+    });
+    await writeFile(join(folder, 'specials.md'), '# Specials\n\nToday: cardamom buns.');
+    const result = await kb.ingestFolders('acme', [folder], 'english');
+    expect(result.replaced).toEqual(['specials.md']);
+    expect(result.indexed).toContain('specials.md');
+    expect(await kb.search('acme', 'cardamom')).toHaveLength(1);
+    expect(await kb.search('acme', 'tapir')).toEqual([]);
+    // From now on it is the folder's.
+    await expect(kb.deleteDocument('acme', 'specials.md')).rejects.toBeInstanceOf(FolderDocumentError);
+    await unlink(join(folder, 'specials.md'));
+    expect((await kb.ingestFolders('acme', [folder], 'english')).deleted).toEqual(['specials.md']);
   });
 
   it('stems and folds Spanish with the spanish configuration', async () => {

@@ -21,6 +21,7 @@ interface LogLine {
   total?: number;
   indexed?: string[];
   deleted?: string[];
+  documents?: string[];
 }
 
 /** Every line the engine logs, parsed. */
@@ -113,6 +114,38 @@ describe('knowledge folders while the engine runs', () => {
             line.deleted?.includes('tips.md') === true,
         ),
       'the sync is logged',
+    );
+  });
+
+  it("keeps a folder document its file's over the API, and warns when a file takes an API document's id", async () => {
+    await start({ 'tips.md': '# Tips\n\nAll tips go to the team.' });
+    const change = (method: 'PUT' | 'DELETE', documentId: string, content?: string) =>
+      engine!.app.inject({
+        method,
+        url: `/api/workspaces/acme/knowledge/${documentId}`,
+        headers: { authorization: `Bearer ${ADMIN}` },
+        ...(content === undefined ? {} : { payload: { content } }),
+      });
+    // Either change would be undone by the next sync of the folder: refused.
+    expect((await change('PUT', 'tips.md', '# Tips\n\nNo tips.')).statusCode).toBe(409);
+    expect((await change('DELETE', 'tips.md')).statusCode).toBe(409);
+    expect(await documentsFound('tips team')).toEqual(['tips.md']);
+
+    expect((await change('PUT', 'menu.md', '# Menu\n\nTapir stew.')).statusCode).toBe(200);
+    await writeFile(join(folder, 'menu.md'), '# Menu\n\nCardamom buns.');
+    await until(
+      async () => (await documentsFound('cardamom')).length === 1,
+      'the file replaces the document',
+    );
+    expect(await documentsFound('tapir')).toEqual([]);
+    await until(
+      async () =>
+        log.lines.some(
+          (line) =>
+            line.msg === 'knowledge files replaced documents stored over the API under the same ids' &&
+            line.documents?.includes('menu.md') === true,
+        ),
+      'the replacement is logged',
     );
   });
 

@@ -24,7 +24,7 @@ function countingBase() {
       return { indexed: true };
     },
     deleteDocument: async () => true,
-    ingestFolders: async () => ({ indexed: [], unchanged: [], deleted: [] }),
+    ingestFolders: async () => ({ indexed: [], unchanged: [], deleted: [], replaced: [] }),
   };
   return { base, calls };
 }
