@@ -171,6 +171,27 @@ describe('the demo workspace, offline, end to end', () => {
     expect(await outbound(waId)).toEqual([{ author: 'system', body: handoffMessage }]);
   });
 
+  it('hands off after weak answers in a row, as scenarios/low-confidence-loop.yaml tells it', async () => {
+    expect(config.workspaces[0]!.fallback.maxLowConfidenceTurns).toBe(2);
+    const waId = String(++customer);
+    await say(waId, 'Can I bring my dog inside?');
+    const first = (await sessionOf(waId))!;
+    expect(first.state).toBe('active');
+    const weak = (first.snapshot as { context: SessionContext }).context.history.find(
+      (entry) => entry.kind === 'ai',
+    );
+    expect(weak?.evidence).toMatchObject({ rule: 'answered', weak: true });
+
+    await say(waId, 'Can I order by phone?');
+    expect((await sessionOf(waId))!.state).toBe('fallback');
+    expect(await lastFallback(waId)).toMatchObject({
+      reason: 'loop',
+      evidence: { rule: 'low_confidence_streak', weakAnswersInARow: 2, maxLowConfidenceTurns: 2 },
+    });
+    expect((await outbound(waId)).map((m) => m.author)).toEqual(['ai', 'system']);
+    expect((await outbound(waId)).at(-1)!.body).toBe(handoffMessage);
+  });
+
   it('hands off when the customer repeats a question it already answered', async () => {
     const waId = String(++customer);
     await say(waId, 'Is there wifi in the cafe?');
