@@ -6,7 +6,12 @@ import { z } from 'zod';
 import { agentSettingsFor } from '../../src/ai/agent-settings.ts';
 import { createOfflineAgent } from '../../src/ai/offline-agent.ts';
 import type { ReplyOutcome } from '../../src/ai/reply-agent.ts';
-import { botrelicConfigSchema } from '../../src/config/workspace-config.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import {
+  type BotrelicConfig,
+  botrelicConfigSchema,
+  type WorkspaceConfig,
+} from '../../src/config/workspace-config.ts';
 import { createKnowledgeBase } from '../../src/knowledge/knowledge-base.ts';
 import type { CustomerMessage, FallbackReason, HistoryEntry } from '../../src/machines/session.ts';
 import { createDatabase } from '../../src/persistence/database.ts';
@@ -45,8 +50,15 @@ const turnSchema = z
     message: 'a fallback needs its reason, an answer has none',
   });
 
+/** A workspace taken as it is from a configuration file, e.g. the shipped demo from botrelic.yaml. */
+const configuredWorkspace = z.strictObject({
+  from: z.string().describe('a botrelic.yaml-format file, relative to the repository root'),
+  id: z.string(),
+});
+
 const evalFileSchema = z.strictObject({
-  workspaces: z.array(z.unknown()),
+  /** Inline workspaces in the botrelic.yaml format, or `{ from, id }`. */
+  workspaces: z.array(z.union([configuredWorkspace, z.looseObject({ id: z.string() })])),
   conversations: z.array(
     z.strictObject({
       workspace: z.string(),
@@ -179,13 +191,24 @@ function score(results: TurnResult[]): Scores {
   };
 }
 
+async function workspaceOf(entry: Record<string, unknown>): Promise<WorkspaceConfig> {
+  const configured = configuredWorkspace.safeParse(entry);
+  if (!configured.success) return botrelicConfigSchema.parse({ workspaces: [entry] }).workspaces[0]!;
+  const { from, id } = configured.data;
+  // No environment: the file's ${VAR:-default} values take their defaults, as on a fresh clone.
+  const config = await loadConfig(resolve(REPO_ROOT, from), {});
+  const workspace = config.workspaces.find((candidate) => candidate.id === id);
+  if (!workspace) throw new Error(`${from} has no workspace "${id}"`);
+  return workspace;
+}
+
 /**
  * Ingests the workspaces' knowledge into an in-memory PGlite and runs the offline agent over every labelled
  * turn, each with the history the conversation built so far (the agent's own earlier replies included).
  */
 export async function runEvaluation(file = CONVERSATIONS_FILE): Promise<EvalReport> {
   const parsed = evalFileSchema.parse(parse(await readFile(file, 'utf8')));
-  const config = botrelicConfigSchema.parse({ workspaces: parsed.workspaces });
+  const config: BotrelicConfig = { workspaces: await Promise.all(parsed.workspaces.map(workspaceOf)) };
   const database = await createDatabase({ memory: true });
   try {
     await migrateToLatest(database.db);
