@@ -9,7 +9,7 @@ const MIN_ANSWER_TOKENS = 512;
  * passages it returns (5 passages of at most 250 words). Only used to decide whether searching still leaves room
  * for the answer after it; the budget itself is kept by counting every call's input before it is made.
  */
-export const SEARCH_RESERVE_TOKENS = 2_500;
+const SEARCH_RESERVE_TOKENS = 2_500;
 
 export interface BudgetState {
   /** The workspace's `maxTokensPerReply`. */
