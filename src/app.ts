@@ -22,6 +22,7 @@ import { createAgentAuthenticator } from './gateway/agent-auth.ts';
 import { closeGateway } from './gateway/close-gateway.ts';
 import { createInboundMetrics } from './gateway/inbound-metrics.ts';
 import { createInboundRecorder, type InboundRecorder } from './gateway/inbound-recorder.ts';
+import { createLiveEventsBell } from './gateway/live-events.ts';
 import { createPhoneNumberDirectory } from './gateway/phone-number-directory.ts';
 import { sandboxWorkspacesOf } from './gateway/sandbox-routes.ts';
 import { buildGateway } from './gateway/server.ts';
@@ -176,9 +177,14 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     logger: logger.child({ component: 'failure-notices' }),
     pollIntervalMs: env.BOTRELIC_OUTBOX_POLL_INTERVAL,
   });
+  // Delivery statuses are session events of their own: live inboxes hear of them from this bell.
+  const statusEvents = createLiveEventsBell(transport, (error) =>
+    logger.warn({ err: error }, 'could not announce delivery statuses to live inboxes'),
+  );
   const outbox = new OutboxSender({
     store: createOutboxStore(database.db, {
       onFailureNotices: () => failures.wake(),
+      onStatusEvents: statusEvents,
       logger: logger.child({ component: 'outbox' }),
     }),
     graph,
@@ -200,6 +206,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
             clock,
             logger,
             delayMs: env.BOTRELIC_SANDBOX_RECEIPT_DELAY,
+            onStatusEvents: statusEvents,
           })
         : undefined,
     pollIntervalMs: env.BOTRELIC_OUTBOX_POLL_INTERVAL,
@@ -246,6 +253,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         clock,
         metrics: inboundMetrics,
         onFailureNotices: () => failures.wake(),
+        onStatusEvents: statusEvents,
         deadlineMs: env.BOTRELIC_DB_TIMEOUT,
       }),
       metrics: inboundMetrics,

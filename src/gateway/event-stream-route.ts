@@ -22,7 +22,8 @@ export const eventStreamRoute: FastifyPluginAsync<LiveEventsOptions> = async (ap
       schema: {
         summary: "Live session events of the agent's workspace (text/event-stream)",
         description:
-          'Events: session.waiting, session.assigned, session.status, session.message, session.updated; each ' +
+          'Events: session.waiting, session.assigned, session.status, session.message, session.updated, and ' +
+          "message.status (a message's delivery status moved: sent, delivered, read, failed); each " +
           'with `id:` (a session event id) and JSON data. Reconnect with `Last-Event-ID` to get every missed ' +
           'event, in order, once. `ready` says the stream is live; `resync` says reload the inbox (too far ' +
           'behind); both carry the id to resume from.',

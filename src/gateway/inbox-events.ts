@@ -1,5 +1,6 @@
 import { parseSessionKey } from '../actors/session-key.ts';
 import type { SessionNotice } from '../actors/session-notice.ts';
+import type { MessageStatusEvent } from '../persistence/status-events.ts';
 
 /** What changed for the inbox, most significant first; the first one names the SSE event. */
 export type InboxChange = 'waiting' | 'assigned' | 'status' | 'message' | 'updated';
@@ -44,4 +45,12 @@ export function toInboxEvent(notice: SessionNotice): { type: `session.${InboxCha
       changes,
     },
   };
+}
+
+/** The data of a `message.status` SSE event: an outbound message of the session moved to `status`. */
+export type InboxStatusEvent = Omit<MessageStatusEvent, 'type'>;
+
+export function toStatusEvent(event: MessageStatusEvent): { type: 'message.status'; data: InboxStatusEvent } {
+  const { type, ...data } = event;
+  return { type, data };
 }

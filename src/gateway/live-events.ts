@@ -1,8 +1,9 @@
 import type { SessionNotice } from '../actors/session-notice.ts';
 import type { InboxQueries, StoredSessionEvent } from '../persistence/inbox-queries.ts';
-import { workspaceEventsSubject } from '../transport/subjects.ts';
+import type { MessageStatusEvent, StatusEventsListener } from '../persistence/status-events.ts';
+import { sessionSubject, workspaceEventsSubject } from '../transport/subjects.ts';
 import type { Subscription, Transport } from '../transport/transport.ts';
-import { toInboxEvent } from './inbox-events.ts';
+import { toInboxEvent, toStatusEvent } from './inbox-events.ts';
 
 export interface LiveEventsOptions {
   transport: Transport;
@@ -115,7 +116,8 @@ export class WorkspaceEventStream {
   }
 
   #sendEvent(event: StoredSessionEvent): void {
-    const { type, data } = toInboxEvent(event.payload as SessionNotice);
+    const payload = event.payload as SessionNotice | MessageStatusEvent;
+    const { type, data } = payload.type === 'message.status' ? toStatusEvent(payload) : toInboxEvent(payload);
     this.#write(`id: ${event.id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
     this.#cursor = event.id;
   }
@@ -128,4 +130,24 @@ export class WorkspaceEventStream {
   #send(type: 'ready' | 'resync', data: unknown): void {
     this.#write(`id: ${this.#cursor}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
   }
+}
+
+/**
+ * Rings the live streams of the workspaces whose status events were just committed: those events come from no
+ * session's commit, so no session notice announces them. One notice per workspace on a session's `evt`
+ * subject reaches every stream of the workspace on any node, which then reads everything after its cursor.
+ * The notice carries no state (`previousState` and `state` absent), so whatever watches state changes on those
+ * subjects ignores it. Best effort, like the session's own notices: a missed bell is made up by the next one.
+ */
+export function createLiveEventsBell(
+  transport: Transport,
+  onError: (error: unknown) => void,
+): StatusEventsListener {
+  return (sessions) => {
+    for (const { workspaceId, partition, sessionKey } of sessions) {
+      transport
+        .publish(sessionSubject(workspaceId, partition, sessionKey, 'evt'), { type: 'message.status' })
+        .catch(onError);
+    }
+  };
 }

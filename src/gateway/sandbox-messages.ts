@@ -127,7 +127,8 @@ export const sandboxMessageRoutes: FastifyPluginAsync<SandboxMessagesOptions> = 
 function parseSimulated(phoneNumberId: string, message: Record<string, unknown>) {
   const webhook = webhookOf(phoneNumberId, [message]);
   try {
-    return parseWebhookPayload(webhook).messages[0]!;
+    // Strict: whoever simulates a message of the wrong shape is better told so than have it stored raw.
+    return parseWebhookPayload(webhook, { strictContent: true }).messages[0]!;
   } catch (error) {
     if (!(error instanceof WebhookPayloadError)) throw error;
     const problems = error.problems.map((problem) => problem.replace(MESSAGE_PATH, 'message'));

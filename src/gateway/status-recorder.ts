@@ -9,6 +9,7 @@ import {
   type StatusChange,
 } from '../persistence/message-status.ts';
 import type { Database } from '../persistence/schema.ts';
+import type { StatusEventsListener } from '../persistence/status-events.ts';
 import type { ParsedStatus } from '../whatsapp/webhook-payload.ts';
 import { withinDeadline } from './commit-deadline.ts';
 import { InvalidPayloadError, StoreUnavailableError } from './http-errors.ts';
@@ -24,8 +25,8 @@ export interface RoutedStatus {
 export interface StatusRecorder {
   /**
    * Moves each named outbound message forward (never back), and holds a status whose wamid no message has yet
-   * until the sender stores it. A `failed` leaves its session a failure notice in the same commit: the answer
-   * does not wait for the session. Throws StoreUnavailableError when the database failed (or did not answer
+   * until the sender stores it. Each advance leaves a session event for the live inbox, and a `failed` its
+   * session a failure notice, in the same commit: the answer does not wait for the session. Throws StoreUnavailableError when the database failed (or did not answer
    * within the deadline), so Meta redelivers the statuses.
    */
   record(statuses: readonly RoutedStatus[]): Promise<void>;
@@ -48,12 +49,14 @@ export function createStatusRecorder(options: {
   metrics: InboundMetrics;
   /** Called after a commit that left failure notices: the notifier tells their sessions. */
   onFailureNotices?(): void;
+  /** Called after a commit that moved messages forward: their session events are stored, live inboxes may read. */
+  onStatusEvents?: StatusEventsListener;
   /** Statuses not stored within this many milliseconds are answered 503 (a hung database). */
   deadlineMs?: number;
 }): StatusRecorder {
-  const { db, clock, metrics, onFailureNotices, deadlineMs } = options;
+  const { db, clock, metrics, onFailureNotices, onStatusEvents, deadlineMs } = options;
   // Concurrent webhooks' statuses share one UPDATE and one commit.
-  const advance = createStatusAdvancer(db);
+  const advance = createStatusAdvancer(db, onStatusEvents);
 
   async function store(changes: StatusChange[]): Promise<void> {
     const outcomes = await Promise.all(changes.map(advance));
@@ -62,7 +65,7 @@ export function createStatusRecorder(options: {
     if (unmatched.length > 0) {
       await holdStatuses(db, unmatched);
       // The sender may have committed these wamids since the UPDATE above looked for them.
-      noticed = (await applyHeldStatuses(db, unmatched, clock.now())) > 0 || noticed;
+      noticed = (await applyHeldStatuses(db, unmatched, clock.now(), onStatusEvents)) > 0 || noticed;
     }
     for (const outcome of outcomes) {
       metrics.statuses.inc({

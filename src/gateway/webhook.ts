@@ -167,7 +167,7 @@ function countUnparsed(
   metrics: InboundMetrics,
   log: Pick<FastifyBaseLogger, 'warn'>,
 ): void {
-  const unparsed = messages.filter(({ message }) => message.unparsedFields.length > 0);
+  const unparsed = messages.filter(({ message }) => message.contentProblems.length > 0);
   if (unparsed.length === 0) return;
   for (const { message } of unparsed) metrics.unparsedMessages.inc({ type: message.type });
   log.warn(
@@ -175,7 +175,7 @@ function countUnparsed(
       unparsed: unparsed.map(({ workspaceId, message }) => ({
         workspaceId,
         type: message.type,
-        fields: message.unparsedFields,
+        fields: message.contentProblems.map((problem) => problem.field),
       })),
     },
     'messages of another shape than their type documents: stored raw, without text',

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { SessionNotice } from '../actors/session-notice.ts';
 import type { KnowledgeChunk } from '../knowledge/knowledge-search.ts';
 import type { SessionContext } from '../machines/session.ts';
@@ -66,6 +66,8 @@ export function createConversationQueries(db: Kysely<Database>): ConversationQue
         .where('session_events.workspace_id', '=', workspaceId)
         .where('sessions.session_key', '=', sessionKey)
         .where('session_events.id', '>', cursor.eventId)
+        // Delivery status events (status-events.ts) are no session notices.
+        .where(sql`session_events.payload->>'type'`, 'is distinct from', 'message.status')
         .orderBy('session_events.id')
         .execute();
       return {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { SessionContext } from '../machines/session.ts';
 import { migrateSessionSnapshot } from '../machines/session-snapshot.ts';
 import type { Database, MessageStatus, SessionRow } from './schema.ts';
@@ -46,7 +46,8 @@ export interface InboxQueries {
   listTranscript(workspaceId: string, sessionId: string): Promise<TranscriptMessage[]>;
   /**
    * The committed changes of one session, oldest first: all of them, or for a very long session the newest
-   * SESSION_EVENTS_LIMIT, so its latest decisions and handoffs are the ones shown.
+   * SESSION_EVENTS_LIMIT, so its latest decisions and handoffs are the ones shown. Delivery status events
+   * (status-events.ts) are not changes of the session: the transcript carries the statuses.
    */
   listSessionEvents(workspaceId: string, sessionId: string): Promise<StoredSessionEvent[]>;
   /** The workspace's session events after `afterId`, in id order (which is commit order per workspace). */
@@ -121,6 +122,7 @@ export function createInboxQueries(db: Kysely<Database>): InboxQueries {
         .select(['id', 'session_id', 'payload'])
         .where('workspace_id', '=', workspaceId)
         .where('session_id', '=', sessionId)
+        .where(sql`payload->>'type'`, 'is distinct from', 'message.status')
         .orderBy('id', 'desc')
         .limit(SESSION_EVENTS_LIMIT)
         .execute();

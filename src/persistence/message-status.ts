@@ -1,7 +1,8 @@
-import { type Kysely, type RawBuilder, sql } from 'kysely';
-import { statusRank } from '../whatsapp/webhook-payload.ts';
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+import { statusRank } from '../whatsapp/status-rank.ts';
 import { Batcher } from './batcher.ts';
-import type { Database } from './schema.ts';
+import type { Database, MessageStatus } from './schema.ts';
+import { insertStatusEvents, type StatusChanged, type StatusEventsListener } from './status-events.ts';
 
 /** The delivery statuses Meta reports for a business's own messages. */
 export type DeliveryStatus = 'sent' | 'delivered' | 'read' | 'failed';
@@ -40,59 +41,111 @@ function rankOf(status: RawBuilder<unknown>): RawBuilder<number> {
 /**
  * Moves the workspace's outbound message named by `change.wamid` forward, if `change` is an advance, in one
  * conditional UPDATE, so concurrent and redelivered statuses can never move it backwards. A `failed` that
- * advances leaves a failure notice for the message's session in the same statement.
+ * advances leaves a failure notice for the message's session, and any advance a session event for the live
+ * inbox (status-events.ts), in the same transaction; `onEvents` hears of the event after the commit.
  */
 export async function advanceMessageStatus(
   db: Kysely<Database>,
   change: StatusChange,
+  onEvents?: StatusEventsListener,
 ): Promise<StatusOutcome> {
-  const [outcome] = await advanceMessageStatuses(db, [change]);
+  const [outcome] = await advanceInTransaction(db, [change], onEvents);
   return outcome!;
 }
 
 export type StatusAdvance = (change: StatusChange) => Promise<StatusOutcome>;
 
 /**
- * `advanceMessageStatus` for many concurrent webhooks at once: their changes share one statement (one commit),
- * with the same outcome each would have had alone. Two changes of one message in a batch go in arrival order,
- * one statement each, since one statement updates a row once.
+ * `advanceMessageStatus` for many concurrent webhooks at once: their changes share one transaction (one
+ * commit), with the same outcome each would have had alone.
  */
-export function createStatusAdvancer(db: Kysely<Database>): StatusAdvance {
+export function createStatusAdvancer(db: Kysely<Database>, onEvents?: StatusEventsListener): StatusAdvance {
   const batcher = new Batcher<StatusChange, StatusOutcome>({
     maxBatchSize: 250,
     run: async (changes) => {
-      const outcomes = new Array<StatusOutcome>(changes.length);
-      let remaining = changes.map((change, index) => ({ change, index }));
-      while (remaining.length > 0) {
-        const seen = new Set<string>();
-        const round = remaining.filter(({ change }) => {
-          const key = keyOf(change);
-          if (seen.has(key)) return false;
-          seen.add(key);
-          return true;
-        });
-        remaining = remaining.filter((entry) => !round.includes(entry));
-        const advanced = await advanceMessageStatuses(
-          db,
-          round.map(({ change }) => change),
-        );
-        round.forEach(({ index }, i) => {
-          outcomes[index] = advanced[i]!;
-        });
-      }
+      const outcomes = await advanceInTransaction(db, changes, onEvents);
       return outcomes.map((value) => ({ ok: true, value }));
     },
   });
   return (change) => batcher.submit(change);
 }
 
-/** Changes of distinct messages in one statement; the outcome of each, in order. */
-async function advanceMessageStatuses(
+/**
+ * The changes, their failure notices and their session events in one transaction. Two changes of one message
+ * go in arrival order, one statement each, since one statement updates a row once.
+ */
+async function advanceInTransaction(
   db: Kysely<Database>,
   changes: readonly StatusChange[],
+  onEvents: StatusEventsListener | undefined,
 ): Promise<StatusOutcome[]> {
+  const outcomes = new Array<StatusOutcome>(changes.length);
+  const rang = await db.transaction().execute(async (trx) => {
+    const changed: StatusChanged[] = [];
+    let remaining = changes.map((change, index) => ({ change, index }));
+    while (remaining.length > 0) {
+      const seen = new Set<string>();
+      const round = remaining.filter(({ change }) => {
+        const key = keyOf(change);
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+      remaining = remaining.filter((entry) => !round.includes(entry));
+      const advanced = await advanceMessageStatuses(
+        trx,
+        round.map(({ change }) => change),
+      );
+      round.forEach(({ index }, i) => {
+        outcomes[index] = advanced.outcomes[i]!;
+      });
+      changed.push(...advanced.changed);
+    }
+    return insertStatusEvents(trx, changed);
+  });
+  if (rang.length > 0) onEvents?.(rang);
+  return outcomes;
+}
+
+/** What an advancing statement read back of each message it moved. */
+interface ChangedRow {
+  message_id: string;
+  workspace_id: string;
+  session_id: string | null;
+  session_key: string;
+  partition: number;
+  wamid: string | null;
+  status: MessageStatus;
+  error_code: number | null;
+  error_title: string | null;
+}
+
+/** The event a moved message leaves; none for a message no session wrote, which no inbox shows. */
+function toStatusChanged(row: ChangedRow, at: number): StatusChanged[] {
+  if (row.session_id === null) return [];
+  return [
+    {
+      messageId: String(row.message_id),
+      workspaceId: row.workspace_id,
+      sessionId: row.session_id,
+      sessionKey: row.session_key,
+      partition: row.partition,
+      wamid: row.wamid,
+      status: row.status,
+      errorCode: row.error_code,
+      errorTitle: row.error_title,
+      at,
+    },
+  ];
+}
+
+/** Changes of distinct messages in one statement; the outcome of each, in order, and the messages moved. */
+async function advanceMessageStatuses(
+  trx: Transaction<Database>,
+  changes: readonly StatusChange[],
+): Promise<{ outcomes: StatusOutcome[]; changed: StatusChanged[] }> {
   const column = <T>(pick: (change: StatusChange) => T) => changes.map(pick);
-  const { rows } = await sql<{ n: number; advanced: boolean; known: boolean }>`
+  const { rows } = await sql<Partial<ChangedRow> & { n: number; known: boolean }>`
     with v as (
       select * from unnest(
         ${column((change) => change.workspaceId)}::text[],
@@ -110,22 +163,27 @@ async function advanceMessageStatuses(
       from v
       where m.workspace_id = v.workspace_id and m.direction = 'out' and m.wamid = v.wamid
         and ${rankOf(sql.ref('v.status'))} > ${rankOf(sql.ref('m.status'))}
-      returning v.n, m.id, m.workspace_id, m.status, v.received_at
+      returning v.n, m.id, m.workspace_id, m.session_id, m.session_key, m.partition, m.wamid, m.status,
+        m.error_code, m.error_title, v.received_at
     ), noticed as (
       ${insertFailureNotices(sql`select id, workspace_id, received_at from advanced where status = 'failed'`)}
     )
-    select v.n,
-      exists (select 1 from advanced where advanced.n = v.n) as advanced,
+    select v.n, a.id as message_id, a.workspace_id, a.session_id, a.session_key, a.partition, a.wamid,
+      a.status, a.error_code, a.error_title,
       exists (
         select 1 from messages as m
         where m.workspace_id = v.workspace_id and m.direction = 'out' and m.wamid = v.wamid
       ) as known
-    from v`.execute(db);
+    from v left join advanced as a on a.n = v.n`.execute(trx);
   const outcomes = new Array<StatusOutcome>(changes.length);
+  const changed: StatusChanged[] = [];
   for (const row of rows) {
-    outcomes[Number(row.n) - 1] = row.advanced ? 'advanced' : row.known ? 'unchanged' : 'unmatched';
+    const index = Number(row.n) - 1;
+    const advanced = row.message_id !== null && row.message_id !== undefined;
+    outcomes[index] = advanced ? 'advanced' : row.known ? 'unchanged' : 'unmatched';
+    if (advanced) changed.push(...toStatusChanged(row as ChangedRow, changes[index]!.receivedAt));
   }
-  return outcomes;
+  return { outcomes, changed };
 }
 
 /**
@@ -176,9 +234,23 @@ export async function applyHeldStatuses(
   db: Kysely<Database>,
   wamids: readonly { workspaceId: string; wamid: string }[],
   now: number,
+  onEvents?: StatusEventsListener,
 ): Promise<number> {
   if (wamids.length === 0) return 0;
-  const { rows } = await sql<{ noticed: number }>`
+  const { noticed, rang } = await db.transaction().execute(async (trx) => {
+    const applied = await applyHeld(trx, wamids, now);
+    return { noticed: applied.noticed, rang: await insertStatusEvents(trx, applied.changed) };
+  });
+  if (rang.length > 0) onEvents?.(rang);
+  return noticed;
+}
+
+async function applyHeld(
+  trx: Transaction<Database>,
+  wamids: readonly { workspaceId: string; wamid: string }[],
+  now: number,
+): Promise<{ noticed: number; changed: StatusChanged[] }> {
+  const { rows } = await sql<ChangedRow & { noticed: number }>`
     with held as (
       delete from unmatched_statuses as u
       using unnest(
@@ -199,14 +271,20 @@ export async function applyHeldStatuses(
       from held
       where m.workspace_id = held.workspace_id and m.direction = 'out' and m.wamid = held.wamid
         and ${rankOf(sql.ref('held.status'))} > ${rankOf(sql.ref('m.status'))}
-      returning m.id, m.workspace_id, m.status
+      returning m.id, m.workspace_id, m.session_id, m.session_key, m.partition, m.wamid, m.status,
+        m.error_code, m.error_title
     ), noticed as (
       ${insertFailureNotices(
         sql`select id, workspace_id, ${new Date(now).toISOString()}::timestamptz from advanced where status = 'failed'`,
       )}
     )
-    select count(*)::int as noticed from noticed`.execute(db);
-  return rows[0]?.noticed ?? 0;
+    select a.id as message_id, a.workspace_id, a.session_id, a.session_key, a.partition, a.wamid, a.status,
+      a.error_code, a.error_title, (select count(*)::int from noticed) as noticed
+    from advanced as a`.execute(trx);
+  return {
+    noticed: rows[0]?.noticed ?? 0,
+    changed: rows.flatMap((row) => toStatusChanged(row, now)),
+  };
 }
 
 /** The insert, for a CTE, of a failure notice per row of `failed` (message id, workspace id, when). */

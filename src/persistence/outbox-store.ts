@@ -1,8 +1,9 @@
-import { type Kysely, sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
+import { type Kysely, sql, type Transaction, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
 import type { Logger } from 'pino';
 import { Batcher } from './batcher.ts';
 import { applyHeldStatuses } from './message-status.ts';
-import type { Database } from './schema.ts';
+import type { Database, MessageStatus } from './schema.ts';
+import { insertStatusEvents, type StatusChanged, type StatusEventsListener } from './status-events.ts';
 
 /** An outbox row a sender holds the lease of, with what delivering it takes. */
 export interface ClaimedDelivery {
@@ -54,6 +55,8 @@ export interface OutboxStore {
 export interface OutboxStoreOptions {
   /** Called after a commit that left failure notices for sessions (failure-notices.ts delivers them). */
   onFailureNotices?(): void;
+  /** Called after a commit that marked messages sent or failed: their session events are there for live inboxes. */
+  onStatusEvents?: StatusEventsListener;
   /** Told of what cannot fail a mark already committed: a held status that could not be applied. */
   logger?: Pick<Logger, 'warn'>;
 }
@@ -63,7 +66,11 @@ export function createOutboxStore(db: Kysely<Database>, options: OutboxStoreOpti
   const sentMarks = new Batcher<SentMark, boolean>({
     maxBatchSize: 250,
     run: async (marks) => {
-      const sent = await markSentIn(db, marks);
+      const { sent, rang } = await db.transaction().execute(async (trx) => {
+        const marked = await markSentIn(trx, marks);
+        return { sent: marked.sent, rang: await insertStatusEvents(trx, marked.changed) };
+      });
+      if (rang.length > 0) options.onStatusEvents?.(rang);
       await applyStatusesHeldFor(marks.filter((mark) => sent.has(mark.delivery.id)));
       return marks.map((mark) => ({ ok: true, value: sent.has(mark.delivery.id) }));
     },
@@ -78,7 +85,8 @@ export function createOutboxStore(db: Kysely<Database>, options: OutboxStoreOpti
     const now = Math.max(...marks.map((mark) => mark.now));
     const wamids = marks.map((mark) => ({ workspaceId: mark.delivery.workspaceId, wamid: mark.wamid }));
     try {
-      if ((await applyHeldStatuses(db, wamids, now)) > 0) options.onFailureNotices?.();
+      if ((await applyHeldStatuses(db, wamids, now, options.onStatusEvents)) > 0)
+        options.onFailureNotices?.();
     } catch (error) {
       // The marks are committed and stand. A held status stays held until it expires; its message shows
       // `sent` until Meta's next status about it, which finds the wamid.
@@ -173,13 +181,29 @@ export function createOutboxStore(db: Kysely<Database>, options: OutboxStoreOpti
     async markFailed(delivery, failure, now) {
       const failed = await db.transaction().execute(async (trx) => {
         if (!(await finish(trx, delivery, 'failed', now))) return false;
-        await trx
+        const changed = await trx
           .updateTable('messages')
           .set({ status: 'failed', error_code: failure.code, error_title: failure.title })
           .where('workspace_id', '=', delivery.workspaceId)
           .where('id', '=', delivery.messageId)
           .where('status', '=', 'pending')
+          .returning(['id', 'wamid', 'status', 'error_code', 'error_title'])
           .execute();
+        const rang = await insertStatusEvents(
+          trx,
+          changed.map((row) => ({
+            messageId: row.id,
+            workspaceId: delivery.workspaceId,
+            sessionId: delivery.sessionId,
+            sessionKey: delivery.sessionKey,
+            partition: delivery.partition,
+            wamid: row.wamid,
+            status: row.status,
+            errorCode: row.error_code,
+            errorTitle: row.error_title,
+            at: now,
+          })),
+        );
         // The session records the failure in its history: durably told, whether or not it is reachable now.
         await trx
           .insertInto('failure_notices')
@@ -191,10 +215,12 @@ export function createOutboxStore(db: Kysely<Database>, options: OutboxStoreOpti
           })
           .onConflict((conflict) => conflict.column('message_id').doNothing())
           .execute();
-        return true;
+        return rang;
       });
-      if (failed) options.onFailureNotices?.();
-      return failed;
+      if (failed === false) return false;
+      if (failed.length > 0) options.onStatusEvents?.(failed);
+      options.onFailureNotices?.();
+      return true;
     },
 
     async reschedule(delivery, at, attempted) {
@@ -220,11 +246,19 @@ interface SentMark {
 
 /**
  * Marks rows and their messages sent in one statement: each row only while its delivery's lease is still the
- * row's, and its message only with it. Returns the outbox ids that were marked.
+ * row's, and its message only with it. Returns the outbox ids that were marked, and the messages that moved.
  */
-async function markSentIn(db: Kysely<Database>, marks: readonly SentMark[]): Promise<Set<string>> {
+async function markSentIn(
+  trx: Transaction<Database>,
+  marks: readonly SentMark[],
+): Promise<{ sent: Set<string>; changed: StatusChanged[] }> {
   const column = <T>(pick: (mark: SentMark) => T) => marks.map(pick);
-  const { rows } = await sql<{ id: string }>`
+  const { rows } = await sql<{
+    id: string;
+    message_id: string | null;
+    wamid: string | null;
+    status: MessageStatus | null;
+  }>`
     with done as (
       update outbox as o set status = 'sent', sent_at = v.sent_at
       from unnest(
@@ -241,9 +275,32 @@ async function markSentIn(db: Kysely<Database>, marks: readonly SentMark[]): Pro
       update messages as m set wamid = done.wamid, status = 'sent'
       from done
       where m.id = done.message_id and m.workspace_id = done.workspace_id and m.status = 'pending'
+      returning m.id, m.workspace_id, m.wamid, m.status
     )
-    select id from done`.execute(db);
-  return new Set(rows.map((row) => String(row.id)));
+    select done.id, marked.id as message_id, marked.wamid, marked.status
+    from done left join marked on marked.id = done.message_id and marked.workspace_id = done.workspace_id`.execute(
+    trx,
+  );
+  const byOutboxId = new Map(marks.map((mark) => [mark.delivery.id, mark]));
+  const changed: StatusChanged[] = [];
+  for (const row of rows) {
+    const mark = byOutboxId.get(String(row.id));
+    if (!mark || row.message_id === null || row.status === null) continue;
+    const { delivery } = mark;
+    changed.push({
+      messageId: String(row.message_id),
+      workspaceId: delivery.workspaceId,
+      sessionId: delivery.sessionId,
+      sessionKey: delivery.sessionKey,
+      partition: delivery.partition,
+      wamid: row.wamid,
+      status: row.status,
+      errorCode: null,
+      errorTitle: null,
+      at: mark.now,
+    });
+  }
+  return { sent: new Set(rows.map((row) => String(row.id))), changed };
 }
 
 /** Narrows an update to the row while this delivery's lease is still the row's. */

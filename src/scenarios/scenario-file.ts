@@ -131,7 +131,7 @@ function readCustomerMessage(value: unknown, field: string): SimulatedMessage {
   }
   try {
     const delivered = deliveredMessage(message, { from: '1', wamid: 'check', sentAt: 0 });
-    parseWebhookPayload(webhookOf('1', [delivered]));
+    parseWebhookPayload(webhookOf('1', [delivered]), { strictContent: true });
   } catch (error) {
     if (!(error instanceof WebhookPayloadError)) throw error;
     const problems = error.problems.map((problem) =>

@@ -146,37 +146,32 @@ const MESSAGE_CONTENT = new Map<string, ContentSchema>([
   ],
 ]);
 
-/** What was read of a message's part, and the fields that kept it from being read. */
-interface ReadContent {
-  content: MessageContent;
-  /**
-   * Paths of the fields (`text.body`, `order.product_items[0].quantity`) that did not have the shape Meta
-   * documents for the message's type; empty when the part was read.
-   */
-  unparsedFields: string[];
+/** A field of a message's part that did not have the shape Meta documents for its type, and how. */
+interface ContentProblem {
+  /** Where, from the message: `['text', 'body']`, `['order', 'product_items', 0, 'quantity']`. */
+  path: PropertyKey[];
+  /** `required`, `expected number, got string`. */
+  message: string;
 }
 
 /**
  * Reads the part of `message` its `type` names. A part of another shape than its type's (Meta changed it, or a
- * bug on their side) is one customer's message, not the webhook's fault: it is read as carrying nothing, and
- * kept whole in the message's raw object, instead of refusing the other messages of the webhook with it (a
- * refused webhook is redelivered, and refused again, for days).
+ * bug on their side) comes back as carrying nothing, with the problems found: the caller decides whether that
+ * refuses the message.
  */
-export function readMessageContent(message: { type: string; [key: string]: unknown }): ReadContent {
+export function readMessageContent(message: { type: string; [key: string]: unknown }): {
+  content: MessageContent;
+  problems: ContentProblem[];
+} {
   const schema = MESSAGE_CONTENT.get(message.type);
-  if (!schema) return { content: NO_CONTENT, unparsedFields: [] };
+  if (!schema) return { content: NO_CONTENT, problems: [] };
   const result = schema.safeParse(message[message.type], PARSE_OPTIONS);
-  if (result.success) return { content: result.data, unparsedFields: [] };
+  if (result.success) return { content: result.data, problems: [] };
   return {
     content: NO_CONTENT,
-    unparsedFields: [
-      ...new Set(result.error.issues.map((issue) => fieldPath([message.type, ...issue.path]))),
-    ],
+    problems: result.error.issues.map((issue) => ({
+      path: [message.type, ...issue.path],
+      message: issue.message,
+    })),
   };
-}
-
-function fieldPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`))
-    .join('');
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../clock/clock.ts';
 import { advanceMessageStatus } from '../persistence/message-status.ts';
 import type { Database } from '../persistence/schema.ts';
+import type { StatusEventsListener } from '../persistence/status-events.ts';
 
 /** Plays the customer's phone for sandbox numbers: a message sent to the sandbox is delivered, then read. */
 export interface SandboxReceipts {
@@ -19,8 +20,10 @@ export function createSandboxReceipts(options: {
   clock: Clock;
   logger: Logger;
   delayMs: number;
+  /** Called after a receipt moved a message forward: its session event is there for live inboxes. */
+  onStatusEvents?: StatusEventsListener;
 }): SandboxReceipts {
-  const { db, clock, logger, delayMs } = options;
+  const { db, clock, logger, delayMs, onStatusEvents } = options;
   const timers = new Set<TimerHandle>();
   const writes = new Set<Promise<void>>();
 
@@ -28,13 +31,11 @@ export function createSandboxReceipts(options: {
     const timer = clock.setTimer(() => {
       timers.delete(timer);
       // The same forward-only update as Meta's status webhooks: a receipt never moves a message backwards.
-      const write = advanceMessageStatus(db, {
-        workspaceId,
-        wamid,
-        status,
-        error: null,
-        receivedAt: clock.now(),
-      })
+      const write = advanceMessageStatus(
+        db,
+        { workspaceId, wamid, status, error: null, receivedAt: clock.now() },
+        onStatusEvents,
+      )
         .then(() => undefined)
         .catch((error: unknown) =>
           logger.warn({ err: error, workspaceId, wamid }, 'sandbox receipt not stored'),

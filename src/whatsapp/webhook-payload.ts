@@ -47,7 +47,7 @@ export interface ParsedInboundMessage {
    * Fields of a known type's part that were not of the shape Meta documents (`text.body` missing): the message
    * is kept, with nothing read from that part (text null). Empty for a message read whole.
    */
-  unparsedFields: string[];
+  contentProblems: { field: string; problem: string }[];
   /** The Meta message object as received, so a type this parser does not know is kept, not lost. */
   raw: Record<string, unknown>;
 }
@@ -125,16 +125,36 @@ const Context = z.looseObject({
   frequently_forwarded: z.boolean().optional(),
 });
 
-const InboundMessage = z
-  .looseObject({
-    from: Id,
-    id: Id,
-    timestamp: UnixSeconds,
-    type: z.string(),
-    context: Context.optional(),
-    referral: z.record(z.string(), z.unknown()).optional(),
-  })
-  .transform((message) => ({ message, ...readMessageContent(message) }));
+/**
+ * A message: the fields every type has, and the part its type names. A part of another shape than its type's
+ * is one customer's message, not the webhook's fault: Meta's webhook keeps it, raw and without text, rather
+ * than refuse the other messages with it (a refused webhook is redelivered, and refused again, for days).
+ * `strict` refuses it instead, for the simulator and scenario files, whose author can fix it.
+ */
+function inboundMessage(strict: boolean) {
+  return z
+    .looseObject({
+      from: Id,
+      id: Id,
+      timestamp: UnixSeconds,
+      type: z.string(),
+      context: Context.optional(),
+      referral: z.record(z.string(), z.unknown()).optional(),
+    })
+    .transform((message, ctx) => {
+      const { content, problems } = readMessageContent(message);
+      if (strict) {
+        for (const problem of problems) {
+          ctx.issues.push({ code: 'custom', message: problem.message, path: problem.path, input: message });
+        }
+      }
+      return {
+        message,
+        content,
+        problems: problems.map((problem) => ({ field: formatPath(problem.path), problem: problem.message })),
+      };
+    });
+}
 
 /**
  * Meta's error codes are five or six digits; they are stored in an integer column. A code beyond 32 bits (or not
@@ -172,14 +192,16 @@ const Contact = z.looseObject({
   profile: z.looseObject({ name: z.string().optional() }).optional(),
 });
 
-const MessagesValue = z.looseObject({
-  metadata: z.looseObject({ phone_number_id: Id, display_phone_number: z.string().optional() }),
-  contacts: z.array(Contact).optional(),
-  messages: z.array(InboundMessage).optional(),
-  statuses: z.array(Status).optional(),
-});
+function messagesValue(strict: boolean) {
+  return z.looseObject({
+    metadata: z.looseObject({ phone_number_id: Id, display_phone_number: z.string().optional() }),
+    contacts: z.array(Contact).optional(),
+    messages: z.array(inboundMessage(strict)).optional(),
+    statuses: z.array(Status).optional(),
+  });
+}
 
-type MessagesValue = z.output<typeof MessagesValue>;
+type MessagesValue = z.output<ReturnType<typeof messagesValue>>;
 
 function customerName(from: string, value: MessagesValue): string | null {
   const contacts = value.contacts ?? [];
@@ -203,7 +225,7 @@ function toContext(context: z.output<typeof Context>): MessageContext {
 }
 
 function toInboundMessages(value: MessagesValue): ParsedInboundMessage[] {
-  return (value.messages ?? []).map(({ message, content, unparsedFields }) => ({
+  return (value.messages ?? []).map(({ message, content, problems }) => ({
     phoneNumberId: value.metadata.phone_number_id,
     displayPhoneNumber: value.metadata.display_phone_number ?? null,
     customerWaId: message.from,
@@ -216,7 +238,7 @@ function toInboundMessages(value: MessagesValue): ParsedInboundMessage[] {
     referral: message.referral ?? null,
     interactiveReplyId: content.interactiveReplyId,
     mediaId: content.mediaId,
-    unparsedFields,
+    contentProblems: problems,
     raw: message,
   }));
 }
@@ -239,25 +261,31 @@ function toStatuses(value: MessagesValue): ParsedStatus[] {
   }));
 }
 
-// Other fields (message_template_status_update, account_update...) have other shapes: they are not checked.
-const Change = z
-  .looseObject({ field: z.string(), value: z.unknown() })
-  .transform((change, ctx) =>
-    change.field === 'messages' ? readAt(MessagesValue, change.value, 'value', ctx) : null,
-  );
+function envelope(strict: boolean) {
+  const value = messagesValue(strict);
+  // Other fields (message_template_status_update, account_update...) have other shapes: they are not checked.
+  const change = z
+    .looseObject({ field: z.string(), value: z.unknown() })
+    .transform((change, ctx) =>
+      change.field === 'messages' ? readAt(value, change.value, 'value', ctx) : null,
+    );
+  return z.looseObject({
+    object: z.literal('whatsapp_business_account'),
+    entry: z.array(z.looseObject({ changes: z.array(change) })),
+  });
+}
 
-const Envelope = z.looseObject({
-  object: z.literal('whatsapp_business_account'),
-  entry: z.array(z.looseObject({ changes: z.array(Change) })),
-});
+const ENVELOPE = envelope(false);
+const STRICT_ENVELOPE = envelope(true);
 
 /**
  * Reads a webhook body (already JSON-parsed, signature already verified). Messages and statuses keep the
  * order Meta sent them in: ordering by timestamp is the session's business. Throws WebhookPayloadError,
- * and nothing else, for any body that is not a WhatsApp Business Account payload.
+ * and nothing else, for any body that is not a WhatsApp Business Account payload; with `strictContent`, also
+ * for a message whose part has another shape than its type's (which Meta's webhook keeps, see inboundMessage).
  */
-export function parseWebhookPayload(body: unknown): ParsedWebhook {
-  const result = Envelope.safeParse(body, PARSE_OPTIONS);
+export function parseWebhookPayload(body: unknown, options: { strictContent?: boolean } = {}): ParsedWebhook {
+  const result = (options.strictContent ? STRICT_ENVELOPE : ENVELOPE).safeParse(body, PARSE_OPTIONS);
   if (!result.success) {
     throw new WebhookPayloadError(
       result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`),
@@ -270,27 +298,4 @@ export function parseWebhookPayload(body: unknown): ParsedWebhook {
     statuses: read.flatMap(toStatuses),
     ignoredChanges: changes.length - read.length,
   };
-}
-
-/**
- * Meta delivers statuses late, twice and out of order (a `delivered` can arrive after its `read`), so a
- * status only replaces a lower one. `failed` outranks sent and delivered: Meta can send it after `sent`,
- * and a stale `delivered` must not hide it. `read` outranks `failed`: Meta does not send read after failed,
- * but if it did, the customer has seen the message, and an agent shown "failed" would send it again.
- * Unknown statuses rank 0: kept when nothing is known, never replacing a known status.
- */
-const STATUS_RANK = new Map<string, number>([
-  ['sent', 1],
-  ['delivered', 2],
-  ['failed', 3],
-  ['read', 4],
-]);
-
-export function statusRank(status: string): number {
-  return STATUS_RANK.get(status) ?? 0;
-}
-
-/** Whether `next` should replace `current`; a redelivered status (same rank) changes nothing. */
-export function isStatusAdvance(current: string | null, next: string): boolean {
-  return current === null || statusRank(next) > statusRank(current);
 }

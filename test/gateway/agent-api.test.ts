@@ -487,7 +487,9 @@ describe('GET /api/events', () => {
       expect(stream.status).toBe(200);
       await stream.next((event) => event.event === 'ready');
       const { sessionId } = await waitingSession();
-      const mine = (event: { data: string }) => JSON.parse(event.data).sessionId === sessionId;
+      // The session's own changes; its messages' delivery statuses come as `message.status`, checked below.
+      const mine = (event: { event: string; data: string }) =>
+        event.event.startsWith('session.') && JSON.parse(event.data).sessionId === sessionId;
       const waiting = await stream.next((event) => event.event === 'session.waiting' && mine(event));
       expect(JSON.parse(waiting.data)).toMatchObject({
         state: 'fallback',
@@ -507,6 +509,12 @@ describe('GET /api/events', () => {
       expect(JSON.parse(message.data).entries).toMatchObject([
         { kind: 'agent', agentId: 'carol', text: 'Carol here' },
       ]);
+      // The sender delivered Carol's reply: its tick changes live, with no session change behind it.
+      const carols = (await view(CAROL, sessionId)).transcript.find((entry) => entry.text === 'Carol here')!;
+      const sent = await stream.next(
+        (event) => event.event === 'message.status' && JSON.parse(event.data).messageId === carols.id,
+      );
+      expect(JSON.parse(sent.data)).toMatchObject({ sessionId, status: 'sent', wamid: expect.any(String) });
       await call(CAROL, 'POST', `/api/sessions/${sessionId}/close`);
       const closed = await stream.next(mine);
       expect([closed.event, JSON.parse(closed.data).state]).toEqual(['session.status', 'closed']);
@@ -524,11 +532,21 @@ describe('GET /api/events', () => {
     );
     first.close();
 
-    // Missed while disconnected: an assignment, a reply, a customer message; and another workspace's session.
+    // Missed while disconnected: an assignment, a reply and the status the sender gave it, a customer message;
+    // and another workspace's session.
     await call(ALICE, 'POST', `/api/sessions/${sessionId}/takeover`);
     await call(ALICE, 'POST', `/api/sessions/${sessionId}/messages`, { text: 'Back in a minute' });
     await harness.customerSays('acme', ACME_NUMBER, waId, 'ok thanks');
     await waitingSession('human', 'globex');
+    await until(async () => {
+      const pending = await harness.engine.database.db
+        .selectFrom('messages')
+        .select('id')
+        .where('direction', '=', 'out')
+        .where('status', '=', 'pending')
+        .execute();
+      return pending.length === 0 ? true : undefined;
+    }, 'the sender to deliver every reply');
     const missed = await harness.engine.database.db
       .selectFrom('session_events')
       .select('id')
@@ -541,13 +559,20 @@ describe('GET /api/events', () => {
     const second = await openEventStream(baseUrl, ALICE, seen.lastEventId);
     try {
       await second.next((event) => event.event === 'ready');
-      const replayed = second.events.filter((event) => event.event.startsWith('session.'));
+      const replayed = second.events.filter((event) => event.event !== 'ready');
       expect(replayed.map((event) => event.lastEventId)).toEqual(missed.map((row) => row.id));
-      expect(replayed.map((event) => event.event)).toEqual([
-        'session.assigned',
-        'session.message',
-        'session.message',
-      ]);
+      expect(
+        replayed.filter((event) => event.event.startsWith('session.')).map((event) => event.event),
+      ).toEqual(['session.assigned', 'session.message', 'session.message']);
+      const reply = (await view(ALICE, sessionId)).transcript.find(
+        (entry) => entry.text === 'Back in a minute',
+      )!;
+      expect(
+        replayed
+          .filter((event) => event.event === 'message.status')
+          .map((event) => JSON.parse(event.data))
+          .filter((data) => data.messageId === reply.id),
+      ).toEqual([expect.objectContaining({ sessionId, status: 'sent' })]);
       expect(await second.quiet(100)).toEqual([]);
 
       await call(ALICE, 'POST', `/api/sessions/${sessionId}/close`);

@@ -29,7 +29,7 @@ if (!services && process.env.CI !== 'true') {
 /**
  * Two nodes on one Postgres and one NATS: node A owns every partition and hosts the sessions; node B owns
  * none and only serves the API. An agent whose event stream is on B sees, live, what happens to a session
- * A hosts, and B's commands reach the session on A.
+ * A hosts (its messages' delivery statuses included), and B's commands reach the session on A.
  */
 describe.skipIf(!services && process.env.CI !== 'true')('the event stream across two nodes', () => {
   let database: TestDatabase;
@@ -82,13 +82,20 @@ describe.skipIf(!services && process.env.CI !== 'true')('the event stream across
       const { sessionId } = JSON.parse(waiting.data) as { sessionId: string };
       // Node A's actor holds the session; node B has none.
       expect([nodeA.engine.host.liveActors, nodeB.host.liveActors]).toEqual([1, 0]);
+      // Node A's sender delivered the handoff message: its status reaches B's stream too.
+      const sent = await stream.next(
+        (event) => event.event === 'message.status' && JSON.parse(event.data).sessionId === sessionId,
+      );
+      expect(JSON.parse(sent.data)).toMatchObject({ status: 'sent' });
 
       const takeover = await fetch(`${nodeBUrl}/api/sessions/${sessionId}/takeover`, {
         method: 'POST',
         headers: { authorization: `Bearer ${ALICE}` },
       });
       expect(takeover.status).toBe(200);
-      const assigned = await stream.next((event) => JSON.parse(event.data).sessionId === sessionId);
+      const assigned = await stream.next(
+        (event) => event.event.startsWith('session.') && JSON.parse(event.data).sessionId === sessionId,
+      );
       expect(nodeB.host.liveActors).toBe(0);
       expect([assigned.event, JSON.parse(assigned.data).handoff.agentId]).toEqual([
         'session.assigned',

@@ -2,11 +2,11 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storableText } from '../../src/gateway/storable-json.ts';
 import { syncWorkspaces } from '../../src/persistence/workspace-sync.ts';
+import { statusRank } from '../../src/whatsapp/status-rank.ts';
 import {
   MAX_ID_LENGTH,
   type ParsedWebhook,
   parseWebhookPayload,
-  statusRank,
 } from '../../src/whatsapp/webhook-payload.ts';
 import { signWebhookBody } from '../../src/whatsapp/webhook-signature.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';

@@ -9,7 +9,13 @@ import { buildInbox } from '../../src/inbox/build-inbox.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startTestEngine, type TestEngine } from '../support/engine.ts';
 import { type FakeGraphApi, startFakeGraphApi } from '../support/fake-graph-api.ts';
-import { postWebhook, signed, textMessagesWebhook, WEBHOOK_ENV } from '../support/meta-webhook.ts';
+import {
+  postWebhook,
+  signed,
+  statusWebhook,
+  textMessagesWebhook,
+  WEBHOOK_ENV,
+} from '../support/meta-webhook.ts';
 import { connectTestTransport, type TestTransport } from '../support/services.ts';
 import { ACME_NUMBER } from '../support/test-config.ts';
 
@@ -29,7 +35,8 @@ if (!available && process.env.CI !== 'true') {
 /**
  * The whole handoff as an agent sees it, in Debian's Chromium: a signed webhook with an escalation keyword, the
  * session appearing in the open inbox page, takeover and reply, the reply reaching the (fake) Graph API in the
- * same thread, the customer's answer appearing live, and the close. Nothing in it reloads the page.
+ * same thread, the customer's answer appearing live, the reply's tick turning `read` when Meta says so, and
+ * the close. Nothing in it reloads the page.
  */
 describe.skipIf(!available && process.env.CI !== 'true')(`the inbox page in Chromium (${CHROMIUM})`, () => {
   let database: TestDatabase;
@@ -152,6 +159,24 @@ describe.skipIf(!available && process.env.CI !== 'true')(`the inbox page in Chro
     await customerWrites('It is BR-10234, thanks!');
     await page.locator('.transcript').getByText('It is BR-10234, thanks!').waitFor();
     await page.screenshot({ path: new URL('inbox-conversation.png', SCREENSHOTS).pathname });
+
+    // Meta reports the reply read: its tick changes in the open transcript, with no session change behind it.
+    const replyTicks = page
+      .locator('.transcript li', { hasText: 'What is your order number?' })
+      .locator('small');
+    await expect.poll(() => replyTicks.textContent()).toContain('· sent');
+    const { wamid: replyWamid } = await database.db
+      .selectFrom('messages')
+      .select('wamid')
+      .where('direction', '=', 'out')
+      .where('body', '=', 'Hi, this is Alice. What is your order number?')
+      .executeTakeFirstOrThrow();
+    const read = await postWebhook(
+      baseUrl,
+      signed(statusWebhook('status-read.json', { wamid: replyWamid! })),
+    );
+    expect(read.status).toBe(200);
+    await expect.poll(() => replyTicks.textContent()).toContain('· read');
 
     await page.getByRole('button', { name: 'Close session' }).click();
     await page.locator('.state-closed').waitFor();

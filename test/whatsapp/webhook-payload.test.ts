@@ -1,12 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isStatusAdvance, statusRank } from '../../src/whatsapp/status-rank.ts';
 import {
-  isStatusAdvance,
   type ParsedInboundMessage,
   type ParsedStatus,
   type ParsedWebhook,
   parseWebhookPayload,
-  statusRank,
   WebhookPayloadError,
 } from '../../src/whatsapp/webhook-payload.ts';
 import {
@@ -32,7 +31,7 @@ const FROM_SHEENA = {
   referral: null,
   interactiveReplyId: null,
   mediaId: null,
-  unparsedFields: [],
+  contentProblems: [],
 };
 
 const BUSINESS_NUMBER = '15550783881';
@@ -412,9 +411,9 @@ describe('customer name', () => {
   });
 });
 
-function payloadError(body: unknown): WebhookPayloadError {
+function payloadError(body: unknown, options?: { strictContent: boolean }): WebhookPayloadError {
   try {
-    parseWebhookPayload(body);
+    parseWebhookPayload(body, options);
   } catch (error) {
     expect(error).toBeInstanceOf(WebhookPayloadError);
     return error as WebhookPayloadError;
@@ -529,47 +528,68 @@ describe('parseWebhookPayload on bodies that are not WhatsApp payloads', () => {
 
 describe('parseWebhookPayload on a known type whose part has another shape', () => {
   const M = FIRST_MESSAGE;
-  it.each<[file: string, path: JsonPath, replacement: unknown, type: string, fields: string[]]>([
-    ['text-message.json', [...M, 'text'], REMOVE, 'text', ['text']],
-    ['text-message.json', [...M, 'text', 'body'], null, 'text', ['text.body']],
+  const cases: [file: string, path: JsonPath, replacement: unknown, field: string, problem: string][] = [
+    ['text-message.json', [...M, 'text'], REMOVE, 'text', 'required'],
+    ['text-message.json', [...M, 'text', 'body'], null, 'text.body', 'expected string, got null'],
     [
       'interactive-button-reply.json',
       [...M, 'interactive', 'button_reply'],
       REMOVE,
-      'interactive',
-      ['interactive.button_reply'],
+      'interactive.button_reply',
+      'required',
     ],
     [
       'interactive-list-reply.json',
       [...M, 'interactive', 'list_reply', 'id'],
       3,
-      'interactive',
-      ['interactive.list_reply.id'],
+      'interactive.list_reply.id',
+      'expected string, got number',
     ],
-    ['location-message.json', [...M, 'location', 'latitude'], '37.44', 'location', ['location.latitude']],
-    ['contacts-message.json', [...M, 'contacts'], {}, 'contacts', ['contacts']],
-    ['image-message.json', [...M, 'image', 'id'], REMOVE, 'image', ['image.id']],
-    ['button-message.json', [...M, 'button', 'text'], REMOVE, 'button', ['button.text']],
-    ['reaction-message.json', [...M, 'reaction', 'message_id'], REMOVE, 'reaction', ['reaction.message_id']],
+    [
+      'location-message.json',
+      [...M, 'location', 'latitude'],
+      '37.44',
+      'location.latitude',
+      'expected number, got string',
+    ],
+    ['contacts-message.json', [...M, 'contacts'], {}, 'contacts', 'expected array, got object'],
+    ['image-message.json', [...M, 'image', 'id'], REMOVE, 'image.id', 'required'],
+    ['button-message.json', [...M, 'button', 'text'], REMOVE, 'button.text', 'required'],
+    ['reaction-message.json', [...M, 'reaction', 'message_id'], REMOVE, 'reaction.message_id', 'required'],
     [
       'order-message.json',
       [...M, 'order', 'product_items', 0, 'quantity'],
       '2',
-      'order',
-      ['order.product_items[0].quantity'],
+      'order.product_items[0].quantity',
+      'expected number, got string',
     ],
-  ])('%s with %j set to %j keeps the message, raw, without text', (file, path, replacement, type, fields) => {
-    const body = withValueAt(metaFixture(file), path, replacement);
-    const [message] = parseWebhookPayload(body).messages;
-    expect(message).toMatchObject({
-      type,
-      text: null,
-      interactiveReplyId: null,
-      mediaId: null,
-      unparsedFields: fields,
-      raw: valueAt(body, M),
-    });
-  });
+  ];
+
+  it.each(cases)(
+    '%s with %j set to %j keeps the message, raw, without text: %s %s',
+    (file, path, replacement, field, problem) => {
+      const body = withValueAt(metaFixture(file), path, replacement);
+      const [message] = parseWebhookPayload(body).messages;
+      const raw = valueAt(body, M) as { type: string };
+      expect(message).toMatchObject({
+        type: raw.type,
+        text: null,
+        interactiveReplyId: null,
+        mediaId: null,
+        contentProblems: [{ field, problem }],
+        raw,
+      });
+    },
+  );
+
+  it.each(cases)(
+    '%s with %j set to %j is refused when content is strict (simulator, scenario files): %s %s',
+    (file, path, replacement, field, problem) => {
+      const body = withValueAt(metaFixture(file), path, replacement);
+      const error = payloadError(body, { strictContent: true });
+      expect(error.problems).toEqual([`entry[0].changes[0].value.messages[0].${field}: ${problem}`]);
+    },
+  );
 
   it('refuses none of the other messages of the webhook with it', () => {
     const good = valueAt(metaFixture('text-message.json'), M) as Record<string, unknown>;
@@ -580,14 +600,18 @@ describe('parseWebhookPayload on a known type whose part has another shape', () 
       [odd, good],
     );
     expect(
-      parseWebhookPayload(body).messages.map(({ wamid, text, unparsedFields }) => ({
+      parseWebhookPayload(body).messages.map(({ wamid, text, contentProblems }) => ({
         wamid,
         text,
-        unparsedFields,
+        contentProblems,
       })),
     ).toEqual([
-      { wamid: 'wamid.odd', text: null, unparsedFields: ['text.body'] },
-      { wamid: good.id, text: 'Hi! What are your opening hours?', unparsedFields: [] },
+      {
+        wamid: 'wamid.odd',
+        text: null,
+        contentProblems: [{ field: 'text.body', problem: 'expected string, got number' }],
+      },
+      { wamid: good.id, text: 'Hi! What are your opening hours?', contentProblems: [] },
     ]);
   });
 

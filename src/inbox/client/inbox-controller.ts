@@ -61,8 +61,13 @@ export function createInboxController(store: InboxStore) {
     sessionStorage.setItem(TOKEN_KEY, token);
     stream = connectEventStream(token, store.getSnapshot().context.lastEventId, {
       onEvent: (event) => {
-        if (event.event === 'resync') loadInbox().catch(report);
-        else if (event.event.startsWith('session.')) {
+        if (event.event === 'resync') {
+          // Too far behind to replay: the open transcript's ticks are read again with the rest.
+          loadInbox().catch(report);
+          void loadSelected();
+        } else if (event.event === 'message.status') {
+          store.trigger.statusReceived({ id: event.lastEventId, data: JSON.parse(event.data) });
+        } else if (event.event.startsWith('session.')) {
           store.trigger.eventReceived({ id: event.lastEventId, data: JSON.parse(event.data) });
         }
       },

@@ -1,6 +1,7 @@
 import { createStore } from '@xstate/store';
 import type { InboxView, SessionSummary, SessionView } from '../../gateway/agent-api-schemas.ts';
-import type { InboxEvent } from '../../gateway/inbox-events.ts';
+import type { InboxEvent, InboxStatusEvent } from '../../gateway/inbox-events.ts';
+import { isStatusAdvance } from '../../whatsapp/status-rank.ts';
 
 export type Connection = 'offline' | 'connecting' | 'live';
 
@@ -68,6 +69,31 @@ function applyEvent(previous: SessionSummary | undefined, event: InboxEvent): Se
   };
 }
 
+type TranscriptMessage = SessionView['transcript'][number];
+
+/** A message with a status, moved forward only: a live event and a read of the session may arrive in any order. */
+function withStatus(
+  message: TranscriptMessage,
+  status: TranscriptMessage['status'],
+  error: TranscriptMessage['error'],
+): TranscriptMessage {
+  if (!isStatusAdvance(message.status, status)) return message;
+  return { ...message, status, error: error ?? message.error };
+}
+
+/** A fresh read of the open session, keeping any status a live event already moved further. */
+function mergeStatuses(loaded: SessionView, current: SessionView | null): SessionView {
+  if (current?.session.sessionId !== loaded.session.sessionId) return loaded;
+  const live = new Map(current.transcript.map((message) => [message.id, message]));
+  return {
+    ...loaded,
+    transcript: loaded.transcript.map((message) => {
+      const known = live.get(message.id);
+      return known ? withStatus(message, known.status, known.error) : message;
+    }),
+  };
+}
+
 const byRequest = (a: SessionSummary, b: SessionSummary) =>
   (a.handoff?.requestedAt ?? 0) - (b.handoff?.requestedAt ?? 0);
 
@@ -82,6 +108,7 @@ type StoreEvent =
   | { type: 'sessionSelected'; sessionId: string | null }
   | { type: 'sessionLoaded'; session: SessionView }
   | { type: 'eventReceived'; id: string; data: InboxEvent }
+  | { type: 'statusReceived'; id: string; data: InboxStatusEvent }
   | { type: 'connectionChanged'; connection: Connection }
   | { type: 'availabilityChanged'; available: boolean }
   | { type: 'problemReported'; problem: string | null };
@@ -112,7 +139,7 @@ export function createInboxStore() {
       }),
       sessionLoaded: (context, event) =>
         event.session.session.sessionId === context.selectedId
-          ? { ...context, selected: event.session }
+          ? { ...context, selected: mergeStatuses(event.session, context.selected) }
           : context,
       eventReceived: (context, event, enqueue) => {
         const { data } = event;
@@ -133,6 +160,20 @@ export function createInboxStore() {
         if (data.sessionId === context.selectedId)
           enqueue.emit.selectedChanged({ sessionId: data.sessionId });
         return { ...context, ...next, lastEventId: event.id };
+      },
+      // A tick changes in the open transcript; a message not read yet is there on the next read of it.
+      statusReceived: (context, event, enqueue) => {
+        const { data } = event;
+        const { selected } = context;
+        if (selected?.session.sessionId !== data.sessionId) return { ...context, lastEventId: event.id };
+        if (!selected.transcript.some((message) => message.id === data.messageId)) {
+          enqueue.emit.selectedChanged({ sessionId: data.sessionId });
+          return { ...context, lastEventId: event.id };
+        }
+        const transcript = selected.transcript.map((message) =>
+          message.id === data.messageId ? withStatus(message, data.status, data.error) : message,
+        );
+        return { ...context, selected: { ...selected, transcript }, lastEventId: event.id };
       },
       connectionChanged: (context, event) => ({
         ...context,
