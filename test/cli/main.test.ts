@@ -63,7 +63,9 @@ describe('botrelic on the command line', () => {
     expect(code).toBe(1);
     const lines = errorLines(stderr);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^botrelic: WHATSAPP_APP_SECRET is required: the production phone number 100200300 /);
+    expect(lines[0]).toMatch(
+      /^botrelic: WHATSAPP_APP_SECRET is required: the production phone number 100200300 /,
+    );
   });
 
   it('loads the workspaces file from --config, else from BOTRELIC_CONFIG', async () => {
