@@ -73,6 +73,22 @@ const SMALL_TALK_REPLIES: Record<ReplyLanguage, Record<SmallTalkKind, string>> =
 const KIND_PRIORITY: SmallTalkKind[] = ['goodbye', 'thanks', 'greeting', 'yes', 'nudge'];
 const LANGUAGES = Object.keys(SMALL_TALK_PHRASES) as ReplyLanguage[];
 
+/** Every phrase split into words once, found by its first word: each customer message is read against them. */
+const PHRASES_BY_FIRST_WORD = new Map<
+  string,
+  { parts: string[]; kind: SmallTalkKind; language: ReplyLanguage }[]
+>();
+for (const language of LANGUAGES) {
+  for (const [kind, phrases] of Object.entries(SMALL_TALK_PHRASES[language]) as [SmallTalkKind, string[]][]) {
+    for (const phrase of phrases) {
+      const parts = phrase.split(' ');
+      const entries = PHRASES_BY_FIRST_WORD.get(parts[0]!) ?? [];
+      entries.push({ parts, kind, language });
+      PHRASES_BY_FIRST_WORD.set(parts[0]!, entries);
+    }
+  }
+}
+
 const EMOJI = /\p{Extended_Pictographic}/gu;
 /** What dresses an emoji up without changing what it says: skin tones, variation selectors, joiners, keycaps. */
 const EMOJI_PARTS = /\p{Extended_Pictographic}|\p{Emoji_Modifier}|\uFE0E|\uFE0F|\u200D|\u20E3/gu;
@@ -103,19 +119,10 @@ function phrasesOf(words: string[]): Pick<SmallTalk, 'kinds' | 'languages'> | nu
     }
     // The longest phrase starting here, in any language.
     let best: { length: number; kind: SmallTalkKind; languages: ReplyLanguage[] } | null = null;
-    for (const language of LANGUAGES) {
-      for (const [kind, phrases] of Object.entries(SMALL_TALK_PHRASES[language]) as [
-        SmallTalkKind,
-        string[],
-      ][]) {
-        for (const phrase of phrases) {
-          const parts = phrase.split(' ');
-          if (!parts.every((part, i) => words[at + i] === part)) continue;
-          if (best === null || parts.length > best.length)
-            best = { length: parts.length, kind, languages: [] };
-          if (parts.length === best.length && best.kind === kind) best.languages.push(language);
-        }
-      }
+    for (const { parts, kind, language } of PHRASES_BY_FIRST_WORD.get(words[at]!) ?? []) {
+      if (!parts.every((part, i) => words[at + i] === part)) continue;
+      if (best === null || parts.length > best.length) best = { length: parts.length, kind, languages: [] };
+      if (parts.length === best.length && best.kind === kind) best.languages.push(language);
     }
     if (best === null) return null;
     const phrase = best;
