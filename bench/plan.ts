@@ -8,15 +8,16 @@ export interface BenchPlan {
   cpuProfile: boolean;
   seed: number;
   customers: number;
-  warmup: { rate: number; ms: number };
-  /** The acknowledgement target is stated in webhook requests per second. */
+  /** Per mode: embedded mode (PGlite, one process) takes a fraction of what services mode does. */
+  warmup: Record<EngineMode, { rate: number; ms: number }>;
+  /** The acknowledgement target, stated in webhook requests per second, is a services-mode target. */
   ack: { requestsPerSecond: number; ms: number };
   steps: Record<EngineMode, number[]>;
   stepMs: number;
   /** Waiting for every burst of a phase to be answered before the next phase. */
   drainMs: number;
   /** A run with every AI call made this much slower, at this rate of messages. */
-  slowAi: { latencyMs: number; rate: number; ms: number } | null;
+  slowAi: { latencyMs: number; rate: Record<EngineMode, number>; ms: number } | null;
   bare: { rates: number[]; ms: number } | null;
   memory: { sessions: number; rehydrations: number } | null;
   connections: number;
@@ -64,9 +65,9 @@ export function readPlan(argv: string[]): BenchPlan {
       ...common,
       quick,
       customers: 15_000,
-      warmup: { rate: 300, ms: 2_000 },
+      warmup: { services: { rate: 300, ms: 2_000 }, embedded: { rate: 25, ms: 2_000 } },
       ack: { requestsPerSecond: 1_000, ms: 4_000 },
-      steps: { services: [1_000, 2_000], embedded: [500, 1_000] },
+      steps: { services: [1_000, 2_000], embedded: [25, 50] },
       stepMs: 3_000,
       drainMs: 10_000,
       slowAi: null,
@@ -78,15 +79,15 @@ export function readPlan(argv: string[]): BenchPlan {
     ...common,
     quick,
     customers: 40_000,
-    warmup: { rate: 300, ms: 5_000 },
+    warmup: { services: { rate: 300, ms: 5_000 }, embedded: { rate: 25, ms: 5_000 } },
     ack: { requestsPerSecond: 1_000, ms: 20_000 },
     steps: {
       services: [500, 1_000, 1_500, 2_000, 2_500, 3_000, 4_000, 5_000],
-      embedded: [250, 500, 750, 1_000, 1_500, 2_000, 3_000],
+      embedded: [25, 50, 100, 150, 200, 300],
     },
     stepMs: 10_000,
     drainMs: 20_000,
-    slowAi: { latencyMs: 500, rate: 800, ms: 15_000 },
+    slowAi: { latencyMs: 500, rate: { services: 800, embedded: 50 }, ms: 15_000 },
     bare: { rates: [2_000, 4_000, 6_000, 8_000, 10_000, 12_000, 15_000, 20_000], ms: 5_000 },
     memory: { sessions: 50_000, rehydrations: 5_000 },
   };

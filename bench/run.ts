@@ -79,8 +79,11 @@ const common = {
 };
 for (const mode of plan.modes) {
   const phases: LoadPhase[] = [
-    { kind: 'fixed', name: 'warmup', rate: plan.warmup.rate, ms: plan.warmup.ms },
-    { kind: 'requests', name: `ack-${plan.ack.requestsPerSecond}rps`, ...plan.ack },
+    { kind: 'fixed', name: 'warmup', ...plan.warmup[mode] },
+    // Embedded mode is not held to the acknowledgement target, and 1,000 requests/s would only bury it.
+    ...(mode === 'services'
+      ? [{ kind: 'requests', name: `ack-${plan.ack.requestsPerSecond}rps`, ...plan.ack } as const]
+      : []),
     { kind: 'steps', rates: plan.steps[mode], ms: plan.stepMs, ackBoundMs: ACK_BOUND_MS },
   ];
   runs.push(
@@ -93,7 +96,8 @@ for (const mode of plan.modes) {
     }),
   );
   if (plan.slowAi) {
-    const { latencyMs, rate, ms } = plan.slowAi;
+    const { latencyMs, ms } = plan.slowAi;
+    const rate = plan.slowAi.rate[mode];
     runs.push(
       await runEngine({
         ...common,
@@ -101,7 +105,7 @@ for (const mode of plan.modes) {
         variant: 'slow-ai',
         env: { BOTRELIC_AI_LATENCY_MS: String(latencyMs) },
         phases: [
-          { kind: 'fixed', name: 'warmup', rate: plan.warmup.rate, ms: plan.warmup.ms },
+          { kind: 'fixed', name: 'warmup', ...plan.warmup[mode] },
           { kind: 'fixed', name: `slow-ai-${rate}`, rate, ms },
         ],
       }),
