@@ -156,15 +156,7 @@ async function advanceMessageStatuses(
         ${column((change) => new Date(change.receivedAt).toISOString())}::timestamptz[]
       ) with ordinality as v(workspace_id, wamid, status, error_code, error_title, received_at, n)
     ), advanced as (
-      update messages as m set
-        status = v.status,
-        error_code = case when v.status = 'failed' then v.error_code else m.error_code end,
-        error_title = case when v.status = 'failed' then v.error_title else m.error_title end
-      from v
-      where m.workspace_id = v.workspace_id and m.direction = 'out' and m.wamid = v.wamid
-        and ${rankOf(sql.ref('v.status'))} > ${rankOf(sql.ref('m.status'))}
-      returning v.n, m.id, m.workspace_id, m.session_id, m.session_key, m.partition, m.wamid, m.status,
-        m.error_code, m.error_title, v.received_at
+      ${advanceMessagesFrom('v', sql`v.n, v.received_at,`)}
     ), noticed as (
       ${insertFailureNotices(sql`select id, workspace_id, received_at from advanced where status = 'failed'`)}
     )
@@ -264,15 +256,7 @@ async function applyHeld(
         )
       returning u.workspace_id, u.wamid, u.status, u.error_code, u.error_title
     ), advanced as (
-      update messages as m set
-        status = held.status,
-        error_code = case when held.status = 'failed' then held.error_code else m.error_code end,
-        error_title = case when held.status = 'failed' then held.error_title else m.error_title end
-      from held
-      where m.workspace_id = held.workspace_id and m.direction = 'out' and m.wamid = held.wamid
-        and ${rankOf(sql.ref('held.status'))} > ${rankOf(sql.ref('m.status'))}
-      returning m.id, m.workspace_id, m.session_id, m.session_key, m.partition, m.wamid, m.status,
-        m.error_code, m.error_title
+      ${advanceMessagesFrom('held')}
     ), noticed as (
       ${insertFailureNotices(
         sql`select id, workspace_id, ${new Date(now).toISOString()}::timestamptz from advanced where status = 'failed'`,
@@ -285,6 +269,25 @@ async function applyHeld(
     noticed: rows[0]?.noticed ?? 0,
     changed: rows.flatMap((row) => toStatusChanged(row, now)),
   };
+}
+
+/**
+ * The update, for a CTE, that moves each outbound message a row of `source` names (workspace_id, wamid) to the
+ * row's status, forward only; a failure keeps Meta's error code and title. It returns what toStatusChanged
+ * reads, after `extra` columns of the source.
+ */
+function advanceMessagesFrom(source: 'v' | 'held', extra: RawBuilder<unknown> = sql``): RawBuilder<unknown> {
+  const column = (name: string) => sql.ref(`${source}.${name}`);
+  return sql`
+      update messages as m set
+        status = ${column('status')},
+        error_code = case when ${column('status')} = 'failed' then ${column('error_code')} else m.error_code end,
+        error_title = case when ${column('status')} = 'failed' then ${column('error_title')} else m.error_title end
+      from ${sql.table(source)}
+      where m.workspace_id = ${column('workspace_id')} and m.direction = 'out' and m.wamid = ${column('wamid')}
+        and ${rankOf(column('status'))} > ${rankOf(sql.ref('m.status'))}
+      returning ${extra} m.id, m.workspace_id, m.session_id, m.session_key, m.partition, m.wamid, m.status,
+        m.error_code, m.error_title`;
 }
 
 /** The insert, for a CTE, of a failure notice per row of `failed` (message id, workspace id, when). */
