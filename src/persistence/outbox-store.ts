@@ -191,18 +191,7 @@ export function createOutboxStore(db: Kysely<Database>, options: OutboxStoreOpti
           .execute();
         const rang = await insertStatusEvents(
           trx,
-          changed.map((row) => ({
-            messageId: row.id,
-            workspaceId: delivery.workspaceId,
-            sessionId: delivery.sessionId,
-            sessionKey: delivery.sessionKey,
-            partition: delivery.partition,
-            wamid: row.wamid,
-            status: row.status,
-            errorCode: row.error_code,
-            errorTitle: row.error_title,
-            at: now,
-          })),
+          changed.map((row) => statusChangeOf(delivery, { ...row, id: String(row.id) }, now)),
         );
         // The session records the failure in its history: durably told, whether or not it is reachable now.
         await trx
@@ -286,21 +275,45 @@ async function markSentIn(
   for (const row of rows) {
     const mark = byOutboxId.get(String(row.id));
     if (!mark || row.message_id === null || row.status === null) continue;
-    const { delivery } = mark;
-    changed.push({
-      messageId: String(row.message_id),
-      workspaceId: delivery.workspaceId,
-      sessionId: delivery.sessionId,
-      sessionKey: delivery.sessionKey,
-      partition: delivery.partition,
-      wamid: row.wamid,
-      status: row.status,
-      errorCode: null,
-      errorTitle: null,
-      at: mark.now,
-    });
+    changed.push(
+      statusChangeOf(
+        mark.delivery,
+        {
+          id: String(row.message_id),
+          wamid: row.wamid,
+          status: row.status,
+          error_code: null,
+          error_title: null,
+        },
+        mark.now,
+      ),
+    );
   }
   return { sent: new Set(rows.map((row) => String(row.id))), changed };
+}
+
+/** The event a delivery's message leaves when the sender moves its status. */
+function statusChangeOf(
+  delivery: ClaimedDelivery,
+  message: Pick<StatusChanged, 'wamid' | 'status'> & {
+    id: string;
+    error_code: number | null;
+    error_title: string | null;
+  },
+  at: number,
+): StatusChanged {
+  return {
+    messageId: message.id,
+    workspaceId: delivery.workspaceId,
+    sessionId: delivery.sessionId,
+    sessionKey: delivery.sessionKey,
+    partition: delivery.partition,
+    wamid: message.wamid,
+    status: message.status,
+    errorCode: message.error_code,
+    errorTitle: message.error_title,
+    at,
+  };
 }
 
 /** Narrows an update to the row while this delivery's lease is still the row's. */
