@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionContext } from '../../src/machines/session.ts';
 import { isPostgresReachable } from '../support/database.ts';
+import { answerAndExpectExactlyOnce } from '../support/exactly-once.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import {
   postWebhook,
@@ -125,44 +125,9 @@ describe.skipIf(!postgres && process.env.CI !== 'true')(
       await gateway.settle();
       await gateway.advance(10_000);
       await sleep(50);
-      let answered = 0;
-      while (gateway.agent.waiting > 0) {
-        await gateway.agent.reply('Thanks, we are on it.');
-        await gateway.settle();
-        answered++;
-      }
-
+      const { answered } = await answerAndExpectExactlyOnce(gateway, acknowledged, CUSTOMERS);
+      expect(acknowledged).toHaveLength(sequence);
       const sent = new Set(acknowledged.map((message) => message.wamid));
-      expect(sent.size).toBe(sequence);
-      const rows = await gateway.database.db
-        .selectFrom('messages')
-        .select(['wamid', 'applied_at'])
-        .where('workspace_id', '=', 'acme')
-        .where('direction', '=', 'in')
-        .execute();
-      expect(rows).toHaveLength(sent.size);
-      expect(new Set(rows.map((row) => row.wamid))).toEqual(sent);
-      expect(rows.filter((row) => row.applied_at === null)).toEqual([]);
-
-      expect(answered).toBe(CUSTOMERS.length);
-      for (const customer of CUSTOMERS) {
-        const session = await gateway.database.db
-          .selectFrom('sessions')
-          .select(['state', 'snapshot'])
-          .where('workspace_id', '=', 'acme')
-          .where('customer_wa_id', '=', customer)
-          .executeTakeFirstOrThrow();
-        const { history } = (session.snapshot as { context: SessionContext }).context;
-        const applied = history.flatMap((entry) => (entry.kind === 'customer' ? [entry.wamid] : []));
-        const expected = acknowledged
-          .filter((message) => message.from === customer)
-          .map((message) => message.wamid);
-        expect(applied.sort(), customer).toEqual(expected.sort());
-        expect(
-          history.filter((entry) => entry.kind === 'ai'),
-          customer,
-        ).toHaveLength(1);
-      }
       const slowest = Math.round(Math.max(...whileHung.map((answer) => answer.ms)));
       console.log(
         `hang: ${sent.size} messages acknowledged, ${whileHung.length} answered 503 while it hung ` +
