@@ -137,7 +137,8 @@ describe.skipIf(!available && process.env.CI !== 'true')(`the inbox page in Chro
     await page.getByRole('button', { name: 'Take over' }).click();
     const replyBox = page.getByLabel(/Reply to the customer/);
     await replyBox.waitFor();
-    expect(await page.evaluate('document.activeElement.id')).toBe('reply-text');
+    // Taking over puts the cursor in the reply box (it gets focus once it has rendered): fails if it never does.
+    await page.waitForFunction("document.activeElement?.id === 'reply-text'", undefined, { timeout: 5_000 });
     await page.keyboard.type('Hi, this is Alice. What is your order number?');
     await page.keyboard.press('Enter');
 
