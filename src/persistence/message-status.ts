@@ -144,17 +144,10 @@ async function advanceMessageStatuses(
   trx: Transaction<Database>,
   changes: readonly StatusChange[],
 ): Promise<{ outcomes: StatusOutcome[]; changed: StatusChanged[] }> {
-  const column = <T>(pick: (change: StatusChange) => T) => changes.map(pick);
   const { rows } = await sql<Partial<ChangedRow> & { n: number; known: boolean }>`
     with v as (
-      select * from unnest(
-        ${column((change) => change.workspaceId)}::text[],
-        ${column((change) => change.wamid)}::text[],
-        ${column((change) => change.status)}::text[],
-        ${column((change) => change.error?.code ?? null)}::int[],
-        ${column((change) => change.error?.title ?? null)}::text[],
-        ${column((change) => new Date(change.receivedAt).toISOString())}::timestamptz[]
-      ) with ordinality as v(workspace_id, wamid, status, error_code, error_title, received_at, n)
+      select * from ${statusRows(changes)}
+        with ordinality as v(workspace_id, wamid, status, error_code, error_title, received_at, n)
     ), advanced as (
       ${advanceMessagesFrom('v', sql`v.n, v.received_at,`)}
     ), noticed as (
@@ -194,18 +187,9 @@ export async function holdStatuses(db: Kysely<Database>, changes: readonly Statu
     .deleteFrom('unmatched_statuses')
     .where('received_at', '<', new Date(latest - HELD_STATUS_TTL_MS))
     .execute();
-  const held = [...highest.values()];
-  const column = <T>(pick: (change: StatusChange) => T) => held.map(pick);
   await sql`
     insert into unmatched_statuses as u (workspace_id, wamid, status, error_code, error_title, received_at)
-    select * from unnest(
-      ${column((change) => change.workspaceId)}::text[],
-      ${column((change) => change.wamid)}::text[],
-      ${column((change) => change.status)}::text[],
-      ${column((change) => change.error?.code ?? null)}::int[],
-      ${column((change) => change.error?.title ?? null)}::text[],
-      ${column((change) => new Date(change.receivedAt).toISOString())}::timestamptz[]
-    )
+    select * from ${statusRows([...highest.values()])}
     on conflict (workspace_id, wamid) do update set
       status = excluded.status,
       error_code = excluded.error_code,
@@ -288,6 +272,19 @@ function advanceMessagesFrom(source: 'v' | 'held', extra: RawBuilder<unknown> = 
         and ${rankOf(column('status'))} > ${rankOf(sql.ref('m.status'))}
       returning ${extra} m.id, m.workspace_id, m.session_id, m.session_key, m.partition, m.wamid, m.status,
         m.error_code, m.error_title`;
+}
+
+/** Status changes as rows: workspace_id, wamid, status, error_code, error_title, received_at. */
+function statusRows(changes: readonly StatusChange[]): RawBuilder<unknown> {
+  const column = <T>(pick: (change: StatusChange) => T) => changes.map(pick);
+  return sql`unnest(
+    ${column((change) => change.workspaceId)}::text[],
+    ${column((change) => change.wamid)}::text[],
+    ${column((change) => change.status)}::text[],
+    ${column((change) => change.error?.code ?? null)}::int[],
+    ${column((change) => change.error?.title ?? null)}::text[],
+    ${column((change) => new Date(change.receivedAt).toISOString())}::timestamptz[]
+  )`;
 }
 
 /** The insert, for a CTE, of a failure notice per row of `failed` (message id, workspace id, when). */
