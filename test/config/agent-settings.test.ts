@@ -1,35 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { agentSettingsFor } from '../../src/ai/agent-settings.ts';
-import { ConfigError, loadConfig } from '../../src/config/load-config.ts';
+import { ConfigError } from '../../src/config/load-config.ts';
+import { workspaceSectionLoader } from '../support/workspace-yaml.ts';
 
-let root: string;
-let files = 0;
-
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'botrelic-agent-config-'));
-});
-
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-async function load(agent: string) {
-  const file = join(root, `botrelic-${++files}.yaml`);
-  await writeFile(
-    file,
-    `workspaces:
-  - id: acme
-    name: Acme Store
-    phoneNumbers:
-      - { phoneNumberId: "100000000000001", mode: sandbox }
-    agent:
-${agent}`,
-  );
-  return loadConfig(file, {});
-}
+const load = workspaceSectionLoader('agent');
 
 describe('agent.maxTokensPerReply', () => {
   it('defaults to 20000 and reaches the agent settings', async () => {

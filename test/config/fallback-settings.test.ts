@@ -1,38 +1,12 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { agentSettingsFor } from '../../src/ai/agent-settings.ts';
 import { detectFallbackBeforeAnswer } from '../../src/ai/fallback-rules.ts';
-import { ConfigError, loadConfig } from '../../src/config/load-config.ts';
+import { ConfigError } from '../../src/config/load-config.ts';
 import { DEFAULT_UNSUPPORTED_TYPES } from '../../src/config/workspace-config.ts';
 import type { CustomerMessage } from '../../src/machines/session.ts';
+import { workspaceSectionLoader } from '../support/workspace-yaml.ts';
 
-let root: string;
-let files = 0;
-
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'botrelic-fallback-config-'));
-});
-
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-async function load(fallback: string) {
-  const file = join(root, `botrelic-${++files}.yaml`);
-  await writeFile(
-    file,
-    `workspaces:
-  - id: acme
-    name: Acme Store
-    phoneNumbers:
-      - { phoneNumberId: "100000000000001", mode: sandbox }
-    fallback:
-${fallback}`,
-  );
-  return loadConfig(file, {});
-}
+const load = workspaceSectionLoader('fallback');
 
 async function problemsOf(fallback: string): Promise<string[]> {
   const error = await load(fallback).then(
