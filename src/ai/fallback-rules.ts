@@ -57,13 +57,26 @@ export function fallbackSettingsFor(
  * are vowels and voicing, part of the word, so they stay.
  */
 export function normalizeText(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^\p{L}\p{M}\p{N}]+/gu, ' ')
-    .trim();
+  let normalized = normalizedTexts.get(text);
+  if (normalized === undefined) {
+    normalized = text
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}]+/gu, ' ')
+      .trim();
+    if (normalizedTexts.size >= NORMALIZED_TEXTS_LIMIT) normalizedTexts.clear();
+    normalizedTexts.set(text, normalized);
+  }
+  return normalized;
 }
+
+/**
+ * One turn normalizes the same texts many times over (the burst once per keyword, the configured keywords and
+ * button ids, the history for loops, small talk): remembered, each is normalized once.
+ */
+const normalizedTexts = new Map<string, string>();
+const NORMALIZED_TEXTS_LIMIT = 10_000;
 
 const wordsOf = (text: string): string[] => {
   const normalized = normalizeText(text);

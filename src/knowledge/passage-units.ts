@@ -49,8 +49,25 @@ function renderRow(cells: string[], header: string[]): string {
 const sentencesOf = (line: string): string[] =>
   line.split(/(?<=[.!?])\s+(?=[\p{Lu}\p{N}¿¡"“(*])/u).filter((sentence) => sentence.trim() !== '');
 
-/** A passage's text (as the chunker writes it) cut into units; `hit` says which passage they belong to. */
-export function unitsOf(hit: number, text: string): Unit[] {
+/**
+ * A passage's text (as the chunker writes it) cut into units; `hit` says which passage they belong to. The
+ * same passages answer question after question: each is cut once, and its units are shared (frozen).
+ */
+export function unitsOf(hit: number, text: string): readonly Unit[] {
+  const key = `${hit}\u0000${text}`;
+  let units = cutPassages.get(key);
+  if (units === undefined) {
+    units = Object.freeze(cutIntoUnits(hit, text).map((unit) => Object.freeze(unit)));
+    if (cutPassages.size >= CUT_PASSAGES_LIMIT) cutPassages.clear();
+    cutPassages.set(key, units);
+  }
+  return units;
+}
+
+const cutPassages = new Map<string, readonly Unit[]>();
+const CUT_PASSAGES_LIMIT = 5_000;
+
+function cutIntoUnits(hit: number, text: string): Unit[] {
   const units: Unit[] = [];
   const add = (block: number, kind: Unit['kind'], unitText: string, words: string[], parts: Unit[] = []) => {
     const unit: Unit = {

@@ -65,13 +65,20 @@ const SYNONYM_GROUPS: readonly { facet: boolean; words: string }[] = [
   // second-hand
   { facet: false, words: 'used old usado usada usados viejo vieja antiguo velho' },
 ];
-const SYNONYMS: readonly string[][] = SYNONYM_GROUPS.map((group) => group.words.split(' '));
-
 const ACCENTS = /[\u0300-\u036f]/g;
-const fold = (word: string): string => word.normalize('NFKD').replace(ACCENTS, '').normalize('NFC');
+// Plain letters and digits are their own decomposition: most words skip two Unicode normalizations.
+const PLAIN = /^[a-z0-9]*$/i;
+const fold = (word: string): string =>
+  PLAIN.test(word) ? word : word.normalize('NFKD').replace(ACCENTS, '').normalize('NFC');
 const FACET_WORDS = new Set(
   SYNONYM_GROUPS.filter((group) => group.facet).flatMap((group) => group.words.split(' ').map(fold)),
 );
+/** Each synonym, accent-free, to the group it belongs to (the first, should one be listed twice). */
+const SYNONYM_GROUP_OF = new Map<string, readonly { word: string; folded: string }[]>();
+for (const group of SYNONYM_GROUPS) {
+  const words = group.words.split(' ').map((word) => ({ word, folded: fold(word) }));
+  for (const { folded } of words) if (!SYNONYM_GROUP_OF.has(folded)) SYNONYM_GROUP_OF.set(folded, words);
+}
 const typedWords = (text: string): string[] =>
   text
     .normalize('NFC')
@@ -113,8 +120,8 @@ export function searchTerms(text: string): string[][] {
     const folded = fold(word);
     if (FILLER.has(folded) || (folded.length < 2 && !/\d/.test(folded)) || seen.has(folded)) continue;
     seen.add(folded);
-    const synonyms = SYNONYMS.find((group) => group.some((synonym) => fold(synonym) === folded)) ?? [];
-    terms.push([word, ...synonyms.filter((synonym) => fold(synonym) !== folded)]);
+    const synonyms = SYNONYM_GROUP_OF.get(folded) ?? [];
+    terms.push([word, ...synonyms.filter((synonym) => synonym.folded !== folded).map((synonym) => synonym.word)]);
   }
   return terms;
 }
