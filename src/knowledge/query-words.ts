@@ -121,7 +121,10 @@ export function searchTerms(text: string): string[][] {
     if (FILLER.has(folded) || (folded.length < 2 && !/\d/.test(folded)) || seen.has(folded)) continue;
     seen.add(folded);
     const synonyms = SYNONYM_GROUP_OF.get(folded) ?? [];
-    terms.push([word, ...synonyms.filter((synonym) => synonym.folded !== folded).map((synonym) => synonym.word)]);
+    terms.push([
+      word,
+      ...synonyms.filter((synonym) => synonym.folded !== folded).map((synonym) => synonym.word),
+    ]);
   }
   return terms;
 }
