@@ -15,6 +15,11 @@ export interface BatcherOptions<I, O> {
    */
   run(inputs: I[]): Promise<Settled<O>[]>;
   maxBatchSize: number;
+  /**
+   * Batches that may run at once (default 1). With two, the next batch is built, sent and run by the database
+   * while the previous one's results are being handled, instead of the event loop and the database taking turns.
+   */
+  maxConcurrentBatches?: number;
   /** Observes each batch's size (metrics, tests). */
   onBatch?(size: number): void;
 }
@@ -28,7 +33,7 @@ export interface BatcherOptions<I, O> {
 export class Batcher<I, O> {
   readonly #options: BatcherOptions<I, O>;
   #queue: Call<I, O>[] = [];
-  #running = false;
+  #running = 0;
 
   constructor(options: BatcherOptions<I, O>) {
     this.#options = options;
@@ -38,16 +43,16 @@ export class Batcher<I, O> {
     const done = new Promise<O>((resolve, reject) => {
       this.#queue.push({ input, resolve, reject });
     });
-    if (!this.#running) void this.#drain();
+    if (this.#running < (this.#options.maxConcurrentBatches ?? 1)) void this.#drain();
     return done;
   }
 
   async #drain(): Promise<void> {
-    this.#running = true;
+    this.#running++;
     try {
       while (this.#queue.length > 0) await this.#runBatch(this.#queue.splice(0, this.#options.maxBatchSize));
     } finally {
-      this.#running = false;
+      this.#running--;
     }
   }
 
