@@ -64,7 +64,13 @@ export interface EngineOptions {
   replyAgent?: ReplyAgent;
   /** Attaches an inspector (e.g. @statelyai/inspect) to every session actor. */
   inspect?: (event: InspectionEvent) => void;
-  actors?: { idleMs?: number; maxLiveActors?: number; sweepIntervalMs?: number; stalledInboundMs?: number };
+  actors?: {
+    idleMs?: number;
+    maxLiveActors?: number;
+    sweepIntervalMs?: number;
+    stalledInboundMs?: number;
+    replyWindowMs?: number;
+  };
   /** An open database or transport to use instead of the environment's; the engine leaves closing it to the caller. */
   database?: DatabaseHandle;
   transport?: Transport;
@@ -136,6 +142,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     staleMessageAgeMs: env.BOTRELIC_STALE_MESSAGE_AGE,
     idleMs: options.actors?.idleMs ?? env.BOTRELIC_ACTOR_IDLE_TIMEOUT,
     maxLiveActors: options.actors?.maxLiveActors ?? env.BOTRELIC_MAX_LIVE_ACTORS,
+    replyWindowMs: options.actors?.replyWindowMs,
     inspect: options.inspect,
     onOutbound: () => outbox.wake(),
     typing: createTypingIndicator({ graph, numbers, logger, metrics: outboxMetrics }),

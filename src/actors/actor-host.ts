@@ -84,6 +84,13 @@ export interface ActorHostOptions {
   onOutbound?: () => void;
   /** Shows the customer "typing…" while the AI composes; called after the commit that entered `ai_responding`. */
   typing?: TypingIndicator;
+  /**
+   * How long the job that started an AI call waits for its answer before committing (real milliseconds, not
+   * the session clock). An answer within it is committed together with the customer's messages: one write and
+   * one live event instead of two, which is most of the session writes with the offline agent. A slower
+   * answer (a language model) is committed on its own when it comes, as without the wait. Default 25; 0 off.
+   */
+  replyWindowMs?: number;
 }
 
 type SessionActor = Actor<SessionMachine>;
@@ -92,6 +99,8 @@ type SessionActor = Actor<SessionMachine>;
 interface ReplyInvocation {
   cancelled: boolean;
   settled: boolean;
+  /** What the AI decided, once the call ends. */
+  outcome: Promise<ReplyOutcome>;
 }
 
 interface Cell {
@@ -106,15 +115,18 @@ interface Cell {
     timer?: TimerHandle;
     /** The customer message to show "typing…" for once the transition is committed. */
     typingFor?: string;
+    /** The AI call of the current `ai_responding`, if any. */
+    reply?: ReplyInvocation;
   };
   lastActivity: number;
 }
 
 const MAX_STALE_RETRIES = 5;
+const DEFAULT_REPLY_WINDOW_MS = 25;
 
 /**
  * Hosts session actors: one mailbox per session key, so a session's events apply one at a time in
- * arrival order; every transition is persisted (snapshot + applied inbound rows + outbox) in one
+ * arrival order; every job's transitions are persisted (snapshot + applied inbound rows + outbox) in one
  * version-checked transaction before anything else happens to that session.
  */
 export class ActorHost {
@@ -294,6 +306,7 @@ export class ActorHost {
       });
     }
     this.#options.metrics.eventsApplied.inc({ type: 'customer.message' }, pending.length);
+    await this.#takeQuickReply(live);
     await this.#commit(
       cell,
       before,
@@ -325,6 +338,28 @@ export class ActorHost {
     return { ok: true, sessionId: record.id, state: record.state, version: record.version };
   }
 
+  /**
+   * Waits up to the reply window for the AI call the job just started; an answer that comes within it is
+   * applied at once, so the job's one commit holds the customer's messages and the answer. Nothing is lost by
+   * not committing `ai_responding` first: until the commit the messages are unapplied, and a crash has them
+   * delivered again. The answer's own mailbox job then finds the call over and does nothing.
+   */
+  async #takeQuickReply(live: NonNullable<Cell['live']>): Promise<void> {
+    const invocation = live.reply;
+    const windowMs = this.#options.replyWindowMs ?? DEFAULT_REPLY_WINDOW_MS;
+    if (!invocation || invocation.cancelled || windowMs <= 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      invocation.outcome,
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), windowMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (outcome === undefined || invocation.cancelled || live.reply !== invocation) return;
+    this.#sendReply(live.actor, outcome);
+  }
+
   /** The AI answered: deliver it through the mailbox so it is ordered and persisted like any event. */
   #applyReply(
     cell: Cell,
@@ -334,50 +369,59 @@ export class ActorHost {
   ): Promise<void> {
     return this.#post(cell.address, async () => {
       // A result for an actor that was stopped, reloaded or moved on is stale: the AI call is redone
-      // by whichever actor is in `ai_responding` now.
+      // by whichever actor is in `ai_responding` now. One taken within the reply window is applied already.
       if (invocation.cancelled || cell.live?.actor !== actor) return;
       const before = actor.getSnapshot();
-      const at = this.#options.clock.now();
-      const event: SessionEvent =
-        outcome.kind === 'reply'
-          ? {
-              type: 'ai.replied',
-              at,
-              text: outcome.text,
-              confidence: outcome.confidence,
-              lowConfidence: outcome.lowConfidence,
-              chunks: outcome.chunks,
-              ...(outcome.evidence ? { evidence: outcome.evidence } : {}),
-            }
-          : {
-              type: 'ai.fallback',
-              at,
-              reason: outcome.reason,
-              evidence: outcome.evidence,
-            };
-      actor.send(event);
-      this.#options.metrics.eventsApplied.inc({ type: event.type });
+      this.#sendReply(actor, outcome);
       await this.#commit(cell, before, []);
     });
   }
 
+  #sendReply(actor: SessionActor, outcome: ReplyOutcome): void {
+    const at = this.#options.clock.now();
+    const event: SessionEvent =
+      outcome.kind === 'reply'
+        ? {
+            type: 'ai.replied',
+            at,
+            text: outcome.text,
+            confidence: outcome.confidence,
+            lowConfidence: outcome.lowConfidence,
+            chunks: outcome.chunks,
+            ...(outcome.evidence ? { evidence: outcome.evidence } : {}),
+          }
+        : { type: 'ai.fallback', at, reason: outcome.reason, evidence: outcome.evidence };
+    actor.send(event);
+    this.#options.metrics.eventsApplied.inc({ type: event.type });
+  }
+
   #startReply(request: ReplyRequest): () => void {
     const controller = new AbortController();
-    const invocation: ReplyInvocation = { cancelled: false, settled: false };
+    const cell = this.#cellsBySessionId.get(request.sessionId);
+    const live = cell?.live;
+    let started: (outcome: Promise<ReplyOutcome>) => void = () => {};
+    const invocation: ReplyInvocation = {
+      cancelled: false,
+      settled: false,
+      outcome: new Promise((resolve) => {
+        started = resolve;
+      }),
+    };
     // Leaving `ai_responding` cancels the invocation; only a call still running is aborted, since every
     // answered turn ends its invocation and an abort builds an AbortError, stack and all.
     const cancel = () => {
       invocation.cancelled = true;
       if (!invocation.settled) controller.abort();
+      if (live?.reply === invocation) live.reply = undefined;
     };
-    const cell = this.#cellsBySessionId.get(request.sessionId);
-    const actor = cell?.live?.actor;
-    if (!cell || !actor) return cancel;
+    if (!cell || !live) return cancel;
+    const { actor } = live;
+    live.reply = invocation;
     // Deferred: when a burst re-enters `ai_responding` several times in one job, only the last call runs.
     setImmediate(() => {
       if (invocation.cancelled) return;
       // Through a promise, so an adapter that throws before returning one falls back like one that rejects.
-      Promise.resolve()
+      const outcome = Promise.resolve()
         .then(() => this.#options.replyAgent.generateReply(request, controller.signal))
         .catch(
           (error: unknown): ReplyOutcome => ({
@@ -386,10 +430,13 @@ export class ActorHost {
             evidence: { rule: 'ai_error', error: error instanceof Error ? error.message : String(error) },
           }),
         )
-        .then((outcome) => {
+        .then((answer) => {
           invocation.settled = true;
-          return this.#applyReply(cell, actor, invocation, outcome);
-        })
+          return answer;
+        });
+      started(outcome);
+      outcome
+        .then((answer) => this.#applyReply(cell, actor, invocation, answer))
         .catch((error: unknown) => {
           // Stopping is not a failure: the session is still `ai_responding` in the store, and the next start
           // (whichever host owns it then) makes the call again.
@@ -525,6 +572,8 @@ export class ActorHost {
         workspaceId: record.workspaceId,
         phoneNumberId: record.phoneNumberId,
         wamid: live.typingFor,
+        // An answer committed with the messages it answers is on its way: "typing…" would outlast it.
+        typing: state === 'ai_responding',
       });
       live.typingFor = undefined;
     }

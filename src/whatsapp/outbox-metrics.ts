@@ -57,7 +57,7 @@ export function createOutboxMetrics(registry: Registry) {
     }),
     typingIndicators: new Counter({
       name: 'botrelic_typing_indicators_total',
-      help: 'Mark-as-read with typing indicator calls while the AI composes, by result.',
+      help: 'Mark-as-read calls for the messages the AI answers, by result: shown (with "typing…" while it composes), read (answered at once), failed.',
       labelNames: ['result'] as const,
       registers,
     }),

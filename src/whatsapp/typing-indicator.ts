@@ -5,8 +5,11 @@ import type { SendingNumbers } from './sending-numbers.ts';
 
 /** The port the actor host calls when a session starts composing an AI answer. */
 export interface TypingIndicator {
-  /** Marks the customer's message read and shows "typing…". Best effort: never throws, never retried. */
-  show(request: { workspaceId: string; phoneNumberId: string; wamid: string }): void;
+  /**
+   * Marks the customer's message read and, with `typing`, shows "typing…". Best effort: never throws, never
+   * retried.
+   */
+  show(request: { workspaceId: string; phoneNumberId: string; wamid: string; typing: boolean }): void;
 }
 
 /**
@@ -22,17 +25,19 @@ export function createTypingIndicator(options: {
 }): TypingIndicator {
   const { graph, numbers, logger, metrics } = options;
   return {
-    show({ workspaceId, phoneNumberId, wamid }) {
+    show({ workspaceId, phoneNumberId, wamid, typing }) {
       const number = numbers.lookup(phoneNumberId);
       if (number?.workspaceId !== workspaceId || number.mode !== 'production') return;
-      graph.markAsRead({ phoneNumberId, accessToken: number.accessToken, wamid, typingIndicator: true }).then(
-        () => metrics.typingIndicators.inc({ result: 'shown' }),
-        (error: unknown) => {
-          metrics.typingIndicators.inc({ result: 'failed' });
-          // Cosmetic: the answer goes out all the same. The client's errors never carry the token.
-          logger.warn({ err: error, phoneNumberId }, 'typing indicator not shown');
-        },
-      );
+      graph
+        .markAsRead({ phoneNumberId, accessToken: number.accessToken, wamid, typingIndicator: typing })
+        .then(
+          () => metrics.typingIndicators.inc({ result: typing ? 'shown' : 'read' }),
+          (error: unknown) => {
+            metrics.typingIndicators.inc({ result: 'failed' });
+            // Cosmetic: the answer goes out all the same. The client's errors never carry the token.
+            logger.warn({ err: error, phoneNumberId }, 'typing indicator not shown');
+          },
+        );
     },
   };
 }

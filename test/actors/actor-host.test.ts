@@ -299,3 +299,106 @@ describe('actor host', () => {
     return values.reduce((sum, value) => sum + value.value, 0);
   }
 });
+
+/** The reply window: an answer that comes while the job that asked for it waits is committed with the message. */
+describe('actor host, answers within the reply window', () => {
+  const WINDOW_MS = 400;
+  let database: TestDatabase;
+  let transport: TestTransport;
+  let harness: TestEngine;
+  let customer = 7_100_000;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    transport = await connectTestTransport();
+    harness = await startTestEngine({
+      database,
+      transport: transport.transport,
+      actors: { replyWindowMs: WINDOW_MS },
+    });
+  });
+
+  afterAll(async () => {
+    await harness?.stop();
+    await transport?.close();
+    await database?.close();
+  });
+
+  async function writes(sessionKey: string) {
+    const row = await database.db
+      .selectFrom('sessions')
+      .select(['id', 'state', 'version', 'snapshot'])
+      .where('workspace_id', '=', 'acme')
+      .where('session_key', '=', sessionKey)
+      .executeTakeFirstOrThrow();
+    const events = await database.db
+      .selectFrom('session_events')
+      .select('payload')
+      .where('session_id', '=', row.id)
+      .orderBy('id')
+      .execute();
+    const outbound = await database.db
+      .selectFrom('messages')
+      .select('body')
+      .where('session_id', '=', row.id)
+      .where('direction', '=', 'out')
+      .execute();
+    return {
+      row,
+      history: (row.snapshot as { context: SessionContext }).context.history.map((entry) => entry.kind),
+      // Session updates, not the delivery statuses of the replies.
+      states: events
+        .map((event) => event.payload as { type: string; state: string })
+        .filter((event) => event.type === 'session.updated')
+        .map((event) => event.state),
+      outbound: outbound.map((message) => message.body),
+    };
+  }
+
+  it('commits a quick answer with the message it answers: one write, one live event', async () => {
+    const waId = String(++customer);
+    const saying = harness.customerSays('acme', ACME_NUMBER, waId, 'are you open today?');
+    const request = await harness.agent.reply('Yes, until 18:00.');
+    const address = await saying;
+    expect(request.unanswered.map((message) => message.text)).toEqual(['are you open today?']);
+    expect(await writes(address.sessionKey)).toMatchObject({
+      row: { state: 'active', version: 1 },
+      history: ['customer', 'ai'],
+      states: ['active'],
+      outbound: ['Yes, until 18:00.'],
+    });
+  });
+
+  it('commits `ai_responding` first when the answer takes longer than the window, then the answer', async () => {
+    const waId = String(++customer);
+    const saying = harness.customerSays('acme', ACME_NUMBER, waId, 'can I change my order?');
+    const call = await harness.agent.nextCall();
+    await new Promise((resolve) => setTimeout(resolve, WINDOW_MS + 100));
+    call.resolve({
+      kind: 'reply',
+      text: 'Yes, within an hour.',
+      confidence: 0.9,
+      lowConfidence: false,
+      chunks: [],
+    });
+    const address = await saying;
+    await harness.settle();
+    expect(await writes(address.sessionKey)).toMatchObject({
+      row: { state: 'active', version: 2 },
+      history: ['customer', 'ai'],
+      states: ['ai_responding', 'active'],
+      outbound: ['Yes, within an hour.'],
+    });
+  });
+
+  it('commits a quick fallback with the message too, and the handoff goes out once', async () => {
+    const waId = String(++customer);
+    const saying = harness.customerSays('acme', ACME_NUMBER, waId, 'I want a person');
+    await harness.agent.fallback('keyword');
+    const address = await saying;
+    const { row, states, outbound } = await writes(address.sessionKey);
+    expect(row).toMatchObject({ state: 'fallback', version: 1 });
+    expect(states).toEqual(['fallback']);
+    expect(outbound).toEqual(['Let me connect you with our team.']);
+  });
+});

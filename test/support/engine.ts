@@ -40,7 +40,7 @@ export async function startTestEngine(options: {
   /** The AI agent: scripted by the test by default; 'real' builds the engine's own (offline without a key). */
   agent?: ReplyAgent | 'real';
   clock?: ManualClock;
-  actors?: { idleMs?: number; maxLiveActors?: number };
+  actors?: { idleMs?: number; maxLiveActors?: number; replyWindowMs?: number };
   /** Process environment variables, e.g. WHATSAPP_APP_SECRET; none by default. */
   env?: Record<string, string>;
   /** Silent by default. */

@@ -145,6 +145,31 @@ describe('a production number', () => {
     expect(await metric('botrelic_typing_indicators_total{result="shown"}')).toBe(1);
   });
 
+  it('marks the message read without "typing…" when the answer comes within the reply window', async () => {
+    await harness.stop();
+    harness = await startTestEngine({
+      database,
+      transport: transport.transport,
+      config: deliveryConfig(),
+      env: { WHATSAPP_APP_SECRET: 'app-secret-for-tests', WHATSAPP_GRAPH_URL: fake.url },
+      actors: { replyWindowMs: 2_000 },
+    });
+    const waId = String(++customer);
+    const saying = harness.customerSays('acme', PRODUCTION, waId, 'Open today?', `wamid.in-${waId}`);
+    await harness.agent.reply('Until 18:00.');
+    await saying;
+    await harness.settle();
+    const read = fake.requests.filter((request) => request.body?.status === 'read');
+    expect(read).toEqual([
+      expect.objectContaining({
+        body: { messaging_product: 'whatsapp', status: 'read', message_id: `wamid.in-${waId}` },
+      }),
+    ]);
+    expect(fake.messagesTo(waId)).toHaveLength(1);
+    expect(await metric('botrelic_typing_indicators_total{result="read"}')).toBe(1);
+    expect(await metric('botrelic_typing_indicators_total{result="shown"}')).toBe(0);
+  });
+
   it('answers even when the typing indicator fails', async () => {
     const waId = String(++customer);
     fake.failNext(1, META_ERRORS.somethingWentWrong);
