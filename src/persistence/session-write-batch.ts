@@ -1,7 +1,8 @@
 import { sql, type Transaction } from 'kysely';
 import type { Settled } from './batcher.ts';
 import type { Database, SessionRow } from './schema.ts';
-import { EVENTS_LOCK, toDate, toJson, toStoredSession } from './session-rows.ts';
+import { insertSessionEvents } from './session-event-rows.ts';
+import { toDate, toJson, toStoredSession } from './session-rows.ts';
 import { type SessionWrite, StaleSessionError, type WrittenSession } from './session-store.ts';
 
 /**
@@ -303,39 +304,21 @@ async function insertOutbound(trx: Transaction<Database>, writes: readonly Sessi
     .execute();
 }
 
-/**
- * Event ids are a live inbox's resume cursor (SSE Last-Event-ID). Taken under a per-workspace lock held until
- * commit, a workspace's ids become visible in increasing order: a reader that sees id N has every earlier
- * one, so resuming after N skips nothing. The inserts are the transaction's last statements, so the locks are
- * held for the commit only; a batch takes its workspaces' locks in one statement, in a fixed order, so two
- * batches never wait on each other in a cycle.
- */
+/** The events of the writes that carry one, in the transaction's last statement (session-event-rows.ts). */
 async function insertEvents(
   trx: Transaction<Database>,
   writes: readonly SessionWrite[],
 ): Promise<Map<SessionWrite, string>> {
   const withEvents = writes.filter((write) => write.event !== undefined);
-  const ids = new Map<SessionWrite, string>();
-  if (withEvents.length === 0) return ids;
-  const workspaces = [...new Set(withEvents.map((write) => write.session.workspaceId))].sort();
-  const locks = workspaces.map(
-    (workspaceId) => sql`pg_advisory_xact_lock(${sql.lit(EVENTS_LOCK)}, hashtext(${workspaceId}))`,
+  const ids = await insertSessionEvents(
+    trx,
+    withEvents.map((write) => ({
+      workspaceId: write.session.workspaceId,
+      sessionId: write.session.id,
+      payload: toJson(write.event),
+    })),
   );
-  await sql`select ${sql.join(locks)}`.execute(trx);
-  const inserted = await trx
-    .insertInto('session_events')
-    .values(
-      withEvents.map((write) => ({
-        workspace_id: write.session.workspaceId,
-        session_id: write.session.id,
-        payload: toJson(write.event),
-      })),
-    )
-    .returning(['id', 'session_id'])
-    .execute();
-  const bySession = new Map(inserted.map((row) => [row.session_id, row.id]));
-  for (const write of withEvents) ids.set(write, bySession.get(write.session.id)!);
-  return ids;
+  return new Map(withEvents.map((write, i) => [write, ids[i]!]));
 }
 
 /** Timestamps travel inside arrays as ISO text: both drivers pass text through untouched. */

@@ -1,6 +1,7 @@
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Database, MessageStatus } from './schema.ts';
-import { EVENTS_LOCK, toJson } from './session-rows.ts';
+import { insertSessionEvents } from './session-event-rows.ts';
+import { toJson } from './session-rows.ts';
 import type { SessionAddress } from './session-store.ts';
 
 /**
@@ -34,11 +35,11 @@ export interface StatusChanged extends SessionAddress {
 export type StatusEventsListener = (sessions: readonly SessionAddress[]) => void;
 
 /**
- * Inserts a session event per changed status, in the transaction that changed them. Ids are taken under the
- * same per-workspace lock as the session store's events (session-write-batch.ts `insertEvents`), held until
- * commit, so a workspace's ids still become visible in increasing order and a stream resuming after one skips
- * nothing. The lock comes after the transaction's row locks, as it does there, so neither waits on the other
- * in a cycle. Returns one session of each workspace, for the listener to ring its live streams.
+ * Inserts a session event per changed status, in the transaction that changed them, as the session store's
+ * own events are (session-event-rows.ts): the ids of a workspace become visible in increasing order, so a
+ * stream resuming after one skips nothing. The insert comes after the transaction's row locks, as it does
+ * there, so neither waits on the other in a cycle. Returns one session of each workspace, for the listener to
+ * ring its live streams.
  */
 export async function insertStatusEvents(
   trx: Transaction<Database>,
@@ -49,30 +50,24 @@ export async function insertStatusEvents(
   for (const { workspaceId, sessionKey, partition } of changed) {
     if (!byWorkspace.has(workspaceId)) byWorkspace.set(workspaceId, { workspaceId, sessionKey, partition });
   }
-  const locks = [...byWorkspace.keys()]
-    .sort()
-    .map((workspaceId) => sql`pg_advisory_xact_lock(${sql.lit(EVENTS_LOCK)}, hashtext(${workspaceId}))`);
-  await sql`select ${sql.join(locks)}`.execute(trx);
-  await trx
-    .insertInto('session_events')
-    .values(
-      changed.map((change) => ({
-        workspace_id: change.workspaceId,
-        session_id: change.sessionId,
-        payload: toJson({
-          type: 'message.status',
-          sessionId: change.sessionId,
-          messageId: change.messageId,
-          wamid: change.wamid,
-          status: change.status,
-          error:
-            change.errorCode === null && change.errorTitle === null
-              ? null
-              : { code: change.errorCode, title: change.errorTitle },
-          at: change.at,
-        } satisfies MessageStatusEvent),
-      })),
-    )
-    .execute();
+  await insertSessionEvents(
+    trx,
+    changed.map((change) => ({
+      workspaceId: change.workspaceId,
+      sessionId: change.sessionId,
+      payload: toJson({
+        type: 'message.status',
+        sessionId: change.sessionId,
+        messageId: change.messageId,
+        wamid: change.wamid,
+        status: change.status,
+        error:
+          change.errorCode === null && change.errorTitle === null
+            ? null
+            : { code: change.errorCode, title: change.errorTitle },
+        at: change.at,
+      } satisfies MessageStatusEvent),
+    })),
+  );
   return [...byWorkspace.values()];
 }
