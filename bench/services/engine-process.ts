@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { MetricsScrape } from '../support/prometheus.ts';
 import { freePort, type ServerProcess, startServerProcess } from './child-process.ts';
@@ -25,6 +26,9 @@ export interface EngineProcessOptions {
   cpuProfileDir?: string;
 }
 
+/** The sessions process's niceness in services mode (0 is the default, 19 the lowest priority). */
+const SESSIONS_NICENESS = 10;
+
 /**
  * The engine as an operator runs it, configured only through its environment: embedded mode is one `botrelic
  * serve` process; services mode is a sessions process and a gateway process (BOTRELIC_ROLE, decision 0011),
@@ -34,6 +38,9 @@ export async function startEngineProcess(options: EngineProcessOptions): Promise
   if (options.mode === 'embedded') return startServe(options, 'all', options.logFile);
   // The sessions side first: it ingests the knowledge base and owns the partitions the gateway's doorbells ring.
   const sessions = await startServe(options, 'sessions', options.logFile.replace(/\.log$/, '-sessions.log'));
+  // As an operator sharing cores between the two would (`nice -n 10`, decision 0011): when the machine is
+  // saturated, acknowledgements get the CPU first, and replies absorb the backlog.
+  setPriority(sessions.pid, SESSIONS_NICENESS);
   const gateway = await startServe(
     options,
     'gateway',
