@@ -26,9 +26,9 @@ export interface BatcherOptions<I, O> {
 
 /**
  * Coalesces concurrent calls into batches, the way group commit does: a call made while no batch runs starts
- * one at once; calls made while one runs wait and go together in the next. Under load, many sessions' work
- * shares one round trip (and one commit) instead of queueing for a connection each; alone, a call waits for
- * nothing.
+ * one as soon as the code running now yields, with the calls it made too; calls made while one runs wait and
+ * go together in the next. Under load, many sessions' work shares one round trip (and one commit) instead of
+ * queueing for a connection each; alone, a call waits for nothing but a microtask.
  */
 export class Batcher<I, O> {
   readonly #options: BatcherOptions<I, O>;
@@ -43,12 +43,16 @@ export class Batcher<I, O> {
     const done = new Promise<O>((resolve, reject) => {
       this.#queue.push({ input, resolve, reject });
     });
-    if (this.#running < (this.#options.maxConcurrentBatches ?? 1)) void this.#drain();
+    if (this.#running < (this.#options.maxConcurrentBatches ?? 1)) {
+      this.#running++;
+      // After the calls queued by the code running now (say, every mailbox a notice woke): one batch, not a
+      // batch of the first call alone and another of the rest.
+      queueMicrotask(() => void this.#drain());
+    }
     return done;
   }
 
   async #drain(): Promise<void> {
-    this.#running++;
     try {
       while (this.#queue.length > 0) await this.#runBatch(this.#queue.splice(0, this.#options.maxBatchSize));
     } finally {

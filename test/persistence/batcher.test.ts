@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { Batcher } from '../../src/persistence/batcher.ts';
 
+/** Submits the first input, lets its batch start, then submits the others while it runs. */
+async function submitAfterFirst<O>(batcher: Batcher<number, O>, [first, ...rest]: number[]) {
+  const calls = [batcher.submit(first!)];
+  await Promise.resolve();
+  calls.push(...rest.map((input) => batcher.submit(input)));
+  return calls;
+}
+
 describe('Batcher', () => {
-  it('runs a lone call at once and batches the calls made while it runs', async () => {
+  it('runs the calls made together in one batch at once, and batches the calls made while it runs', async () => {
     const batches: number[][] = [];
     const batcher = new Batcher<number, number>({
       maxBatchSize: 10,
@@ -12,9 +20,9 @@ describe('Batcher', () => {
         return inputs.map((input) => ({ ok: true, value: input * 2 }));
       },
     });
-    const results = await Promise.all([1, 2, 3, 4].map((input) => batcher.submit(input)));
-    expect(results).toEqual([2, 4, 6, 8]);
-    expect(batches).toEqual([[1], [2, 3, 4]]);
+    expect(await Promise.all([1, 2].map((input) => batcher.submit(input)))).toEqual([2, 4]);
+    expect(await Promise.all(await submitAfterFirst(batcher, [3, 4, 5, 6]))).toEqual([6, 8, 10, 12]);
+    expect(batches).toEqual([[1, 2], [3], [4, 5, 6]]);
   });
 
   it('runs up to maxConcurrentBatches batches at once, and no more', async () => {
@@ -33,8 +41,10 @@ describe('Batcher', () => {
         return inputs.map((input) => ({ ok: true, value: input * 2 }));
       },
     });
-    const results = await Promise.all([1, 2, 3, 4].map((input) => batcher.submit(input)));
-    expect(results).toEqual([2, 4, 6, 8]);
+    const calls = [batcher.submit(1)];
+    await Promise.resolve();
+    calls.push(...(await submitAfterFirst(batcher, [2, 3, 4])));
+    expect(await Promise.all(calls)).toEqual([2, 4, 6, 8]);
     // The first two calls each find a free slot; the others wait for one and go together.
     expect(batches).toEqual([[1], [2], [3, 4]]);
     expect(mostAtOnce).toBe(2);
@@ -76,7 +86,7 @@ describe('Batcher', () => {
         return inputs.map((input) => ({ ok: true, value: input * 2 }));
       },
     });
-    const settled = Promise.allSettled([0, 1, 13, 2].map((input) => batcher.submit(input)));
+    const settled = Promise.allSettled(await submitAfterFirst(batcher, [0, 1, 13, 2]));
     release();
     const results = await settled;
     expect(results.map((result) => (result.status === 'fulfilled' ? result.value : 'rejected'))).toEqual([
@@ -107,7 +117,7 @@ describe('Batcher', () => {
           throw failure;
         },
       });
-      const settled = Promise.allSettled([0, 1, 2, 3].map((input) => batcher.submit(input)));
+      const settled = Promise.allSettled(await submitAfterFirst(batcher, [0, 1, 2, 3]));
       release();
       const results = await settled;
       expect(results.map((result) => result.status)).toEqual([
