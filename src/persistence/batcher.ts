@@ -15,11 +15,6 @@ export interface BatcherOptions<I, O> {
    */
   run(inputs: I[]): Promise<Settled<O>[]>;
   maxBatchSize: number;
-  /**
-   * Batches that may run at once (default 1). With two, the next batch is built, sent and run by the database
-   * while the previous one's results are being handled, instead of the event loop and the database taking turns.
-   */
-  maxConcurrentBatches?: number;
   /** Observes each batch's size (metrics, tests). */
   onBatch?(size: number): void;
 }
@@ -33,7 +28,7 @@ export interface BatcherOptions<I, O> {
 export class Batcher<I, O> {
   readonly #options: BatcherOptions<I, O>;
   #queue: Call<I, O>[] = [];
-  #running = 0;
+  #running = false;
 
   constructor(options: BatcherOptions<I, O>) {
     this.#options = options;
@@ -43,8 +38,8 @@ export class Batcher<I, O> {
     const done = new Promise<O>((resolve, reject) => {
       this.#queue.push({ input, resolve, reject });
     });
-    if (this.#running < (this.#options.maxConcurrentBatches ?? 1)) {
-      this.#running++;
+    if (!this.#running) {
+      this.#running = true;
       // After the calls queued by the code running now (say, every mailbox a notice woke): one batch, not a
       // batch of the first call alone and another of the rest.
       queueMicrotask(() => void this.#drain());
@@ -56,7 +51,7 @@ export class Batcher<I, O> {
     try {
       while (this.#queue.length > 0) await this.#runBatch(this.#queue.splice(0, this.#options.maxBatchSize));
     } finally {
-      this.#running--;
+      this.#running = false;
     }
   }
 

@@ -20,9 +20,6 @@ export function createSessionStore(db: Kysely<Database>): SessionStore & Inbound
   // the batch instead of six statements and a commit each, which is what the 200s and the replies wait on.
   const writes = new Batcher<SessionWrite, WrittenSession>({
     maxBatchSize: 250,
-    // A session has one write in flight at a time, so two batches never hold the same session; their row
-    // locks are disjoint, and the workspace event locks are taken in one order (session-write-batch.ts).
-    maxConcurrentBatches: 2,
     run: async (batch) => {
       try {
         return await db.transaction().execute((trx) => writeSessions(trx, batch));

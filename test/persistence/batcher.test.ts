@@ -25,31 +25,6 @@ describe('Batcher', () => {
     expect(batches).toEqual([[1, 2], [3], [4, 5, 6]]);
   });
 
-  it('runs up to maxConcurrentBatches batches at once, and no more', async () => {
-    const batches: number[][] = [];
-    let running = 0;
-    let mostAtOnce = 0;
-    const batcher = new Batcher<number, number>({
-      maxBatchSize: 10,
-      maxConcurrentBatches: 2,
-      run: async (inputs) => {
-        batches.push(inputs);
-        running++;
-        mostAtOnce = Math.max(mostAtOnce, running);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        running--;
-        return inputs.map((input) => ({ ok: true, value: input * 2 }));
-      },
-    });
-    const calls = [batcher.submit(1)];
-    await Promise.resolve();
-    calls.push(...(await submitAfterFirst(batcher, [2, 3, 4])));
-    expect(await Promise.all(calls)).toEqual([2, 4, 6, 8]);
-    // The first two calls each find a free slot; the others wait for one and go together.
-    expect(batches).toEqual([[1], [2], [3, 4]]);
-    expect(mostAtOnce).toBe(2);
-  });
-
   it('settles each call on its own outcome, and fails them all when the batch throws', async () => {
     let fail = false;
     const batcher = new Batcher<number, number>({
