@@ -5,27 +5,35 @@ import { startTestEngine, type TestEngine } from '../support/engine.ts';
 import { connectTestTransport, type TestTransport } from '../support/services.ts';
 import { ACME_NUMBER } from '../support/test-config.ts';
 
+/** An engine of the file's own, on a database and transport of its own, for the tests of one describe. */
+function useEngine(actors: Parameters<typeof startTestEngine>[0]['actors']) {
+  const setup = {} as { database: TestDatabase; transport: TestTransport; harness: TestEngine };
+  beforeAll(async () => {
+    setup.database = await createTestDatabase();
+    setup.transport = await connectTestTransport();
+    setup.harness = await startTestEngine({
+      database: setup.database,
+      transport: setup.transport.transport,
+      actors,
+    });
+  });
+  afterAll(async () => {
+    await setup.harness?.stop();
+    await setup.transport?.close();
+    await setup.database?.close();
+  });
+  return setup;
+}
+
 /** What the model-based suite cannot express: bursts, in-flight AI results, passivation, ordering. */
 describe('actor host', () => {
+  const setup = useEngine({ idleMs: 60_000, maxLiveActors: 3 });
   let database: TestDatabase;
-  let transport: TestTransport;
   let harness: TestEngine;
   let customer = 7_000_000;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    transport = await connectTestTransport();
-    harness = await startTestEngine({
-      database,
-      transport: transport.transport,
-      actors: { idleMs: 60_000, maxLiveActors: 3 },
-    });
-  });
-
-  afterAll(async () => {
-    await harness?.stop();
-    await transport?.close();
-    await database?.close();
+  beforeAll(() => {
+    ({ database, harness } = setup);
   });
 
   const nextCustomer = () => String(++customer);
@@ -303,25 +311,13 @@ describe('actor host', () => {
 /** The reply window: an answer that comes while the job that asked for it waits is committed with the message. */
 describe('actor host, answers within the reply window', () => {
   const WINDOW_MS = 400;
+  const setup = useEngine({ replyWindowMs: WINDOW_MS });
   let database: TestDatabase;
-  let transport: TestTransport;
   let harness: TestEngine;
   let customer = 7_100_000;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    transport = await connectTestTransport();
-    harness = await startTestEngine({
-      database,
-      transport: transport.transport,
-      actors: { replyWindowMs: WINDOW_MS },
-    });
-  });
-
-  afterAll(async () => {
-    await harness?.stop();
-    await transport?.close();
-    await database?.close();
+  beforeAll(() => {
+    ({ database, harness } = setup);
   });
 
   async function writes(sessionKey: string) {

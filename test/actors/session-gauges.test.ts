@@ -1,16 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createInProcessTransport } from '../../src/transport/in-process-transport.ts';
-import {
-  createPgliteTestDatabase,
-  createTestDatabase,
-  isPostgresReachable,
-  type TestDatabase,
-} from '../support/database.ts';
+import { bothDatabases, type TestDatabase } from '../support/database.ts';
 import { startTestEngine, type TestEngine } from '../support/engine.ts';
 import { ACME_NUMBER, GLOBEX_NUMBER } from '../support/test-config.ts';
 
-// In CI an unreachable Postgres is not a skip: createTestDatabase throws and says how to start it.
-const runPostgres = (await isPostgresReachable()) || process.env.CI === 'true';
 const IDLE_MS = 60_000;
 
 /** The value of one sample of the scrape, or undefined when the scrape has no such sample. */
@@ -23,10 +16,7 @@ function sample(scrape: string, name: string, labels: Record<string, string> = {
   return line === undefined ? undefined : Number(line.slice(prefix.length));
 }
 
-describe.each([
-  { adapter: 'postgres', openDatabase: createTestDatabase, skip: !runPostgres },
-  { adapter: 'pglite', openDatabase: createPgliteTestDatabase, skip: false },
-])('session gauges on $adapter', ({ openDatabase, skip }) => {
+describe.each(await bothDatabases())('session gauges on $adapter', ({ openDatabase, skip }) => {
   let database: TestDatabase | undefined;
   let harness: TestEngine | undefined;
 

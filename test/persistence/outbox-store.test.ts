@@ -1,26 +1,15 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOutboxStore, type OutboxStore } from '../../src/persistence/outbox-store.ts';
 import type { Database } from '../../src/persistence/schema.ts';
-import {
-  createPgliteTestDatabase,
-  createTestDatabase,
-  isPostgresReachable,
-  type TestDatabase,
-} from '../support/database.ts';
+import { bothDatabases, freshWorkspaces, type TestDatabase } from '../support/database.ts';
 import { seedConversation } from '../support/outbox-seed.ts';
-
-// In CI an unreachable Postgres is not a skip: createTestDatabase throws and says how to start it.
-const runPostgres = (await isPostgresReachable()) || process.env.CI === 'true';
 
 const T0 = Date.parse('2026-02-01T10:00:00Z');
 const LEASE = 30_000;
 const NUMBER = '100001';
 
-describe.each([
-  { adapter: 'postgres', openDatabase: createTestDatabase, skip: !runPostgres },
-  { adapter: 'pglite', openDatabase: createPgliteTestDatabase, skip: false },
-])('outbox store on $adapter', ({ adapter, openDatabase, skip }) => {
+describe.each(await bothDatabases())('outbox store on $adapter', ({ adapter, openDatabase, skip }) => {
   let database: TestDatabase;
   let db: Kysely<Database>;
   let store: OutboxStore;
@@ -38,14 +27,7 @@ describe.each([
 
   beforeEach(async ({ skip: skipTest }) => {
     if (skip) skipTest('Postgres is not running');
-    await sql`truncate outbox, messages, sessions, workspaces restart identity cascade`.execute(db);
-    await db
-      .insertInto('workspaces')
-      .values([
-        { id: 'acme', name: 'Acme' },
-        { id: 'globex', name: 'Globex' },
-      ])
-      .execute();
+    await freshWorkspaces(db, ['outbox', 'messages', 'sessions']);
   });
 
   const seed = (

@@ -1,22 +1,11 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/persistence/schema.ts';
 import { insertSessionEvents } from '../../src/persistence/session-event-rows.ts';
-import {
-  createPgliteTestDatabase,
-  createTestDatabase,
-  isPostgresReachable,
-  type TestDatabase,
-} from '../support/database.ts';
+import { bothDatabases, freshWorkspaces, type TestDatabase } from '../support/database.ts';
 import { seedConversation } from '../support/outbox-seed.ts';
 
-// In CI an unreachable Postgres is not a skip: createTestDatabase throws and says how to start it.
-const runPostgres = (await isPostgresReachable()) || process.env.CI === 'true';
-
-describe.each([
-  { adapter: 'postgres', openDatabase: createTestDatabase, skip: !runPostgres },
-  { adapter: 'pglite', openDatabase: createPgliteTestDatabase, skip: false },
-])('session events on $adapter', ({ adapter, openDatabase, skip }) => {
+describe.each(await bothDatabases())('session events on $adapter', ({ adapter, openDatabase, skip }) => {
   let database: TestDatabase;
   let db: Kysely<Database>;
   let acme: string;
@@ -34,16 +23,7 @@ describe.each([
 
   beforeEach(async ({ skip: skipTest }) => {
     if (skip) skipTest('Postgres is not running');
-    await sql`truncate session_events, outbox, messages, sessions, workspaces restart identity cascade`.execute(
-      db,
-    );
-    await db
-      .insertInto('workspaces')
-      .values([
-        { id: 'acme', name: 'Acme' },
-        { id: 'globex', name: 'Globex' },
-      ])
-      .execute();
+    await freshWorkspaces(db, ['session_events', 'outbox', 'messages', 'sessions']);
     const seed = (workspaceId: string, waId: string) =>
       seedConversation(db, {
         workspaceId,

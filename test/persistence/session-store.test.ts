@@ -10,24 +10,13 @@ import {
   StaleSessionError,
   type StoredSession,
 } from '../../src/persistence/session-store.ts';
-import {
-  createPgliteTestDatabase,
-  createTestDatabase,
-  isPostgresReachable,
-  type TestDatabase,
-} from '../support/database.ts';
-
-// In CI an unreachable Postgres is not a skip: createTestDatabase throws and says how to start it.
-const runPostgres = (await isPostgresReachable()) || process.env.CI === 'true';
+import { bothDatabases, freshWorkspaces, type TestDatabase } from '../support/database.ts';
 
 const T0 = Date.parse('2025-03-01T10:00:00Z');
 const KEY = '100001-31600000001';
 const PARTITION = 7;
 
-describe.each([
-  { adapter: 'postgres', openDatabase: createTestDatabase, skip: !runPostgres },
-  { adapter: 'pglite', openDatabase: createPgliteTestDatabase, skip: false },
-])('session store contract on $adapter', ({ openDatabase, skip }) => {
+describe.each(await bothDatabases())('session store contract on $adapter', ({ openDatabase, skip }) => {
   let database: TestDatabase;
   let db: Kysely<Database>;
   let store: ReturnType<typeof createSessionStore>;
@@ -46,16 +35,14 @@ describe.each([
 
   beforeEach(async ({ skip: skipTest }) => {
     if (skip) skipTest('Postgres is not running');
-    await sql`truncate session_events, human_agents, outbox, messages, sessions, phone_numbers, workspaces restart identity cascade`.execute(
-      db,
-    );
-    await db
-      .insertInto('workspaces')
-      .values([
-        { id: 'acme', name: 'Acme' },
-        { id: 'globex', name: 'Globex' },
-      ])
-      .execute();
+    await freshWorkspaces(db, [
+      'session_events',
+      'human_agents',
+      'outbox',
+      'messages',
+      'sessions',
+      'phone_numbers',
+    ]);
   });
 
   function inbound(overrides: Partial<NewInboundMessage> = {}): NewInboundMessage {

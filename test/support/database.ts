@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { createDatabase } from '../../src/persistence/database.ts';
 import { migrateToLatest } from '../../src/persistence/migrate.ts';
@@ -39,6 +39,18 @@ export function isPostgresReachable(): Promise<boolean> {
     }
   })();
   return postgresReachable;
+}
+
+/**
+ * For `describe.each`: the same tests on Postgres and on PGlite. Postgres is skipped only off CI when it is not
+ * running; in CI an unreachable Postgres is not a skip: createTestDatabase throws and says how to start it.
+ */
+export async function bothDatabases() {
+  const runPostgres = (await isPostgresReachable()) || process.env.CI === 'true';
+  return [
+    { adapter: 'postgres', openDatabase: createTestDatabase, skip: !runPostgres },
+    { adapter: 'pglite', openDatabase: createPgliteTestDatabase, skip: false },
+  ] as const;
 }
 
 /** A fresh, migrated database of its own: Postgres when running, locally PGlite otherwise, in CI an error. */
@@ -102,4 +114,16 @@ async function asAdmin(statement: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** Empties `tables` and the workspaces (ids restart), then creates the two workspaces store tests use. */
+export async function freshWorkspaces(db: Kysely<Database>, tables: readonly string[]): Promise<void> {
+  await sql`truncate ${sql.raw([...tables, 'workspaces'].join(', '))} restart identity cascade`.execute(db);
+  await db
+    .insertInto('workspaces')
+    .values([
+      { id: 'acme', name: 'Acme' },
+      { id: 'globex', name: 'Globex' },
+    ])
+    .execute();
 }
