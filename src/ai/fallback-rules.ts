@@ -1,5 +1,6 @@
 import type { WorkspaceConfig } from '../config/workspace-config.ts';
 import type { KnowledgeHit } from '../knowledge/knowledge-search.ts';
+import { remembered } from '../knowledge/remembered.ts';
 import type { CustomerMessage, FallbackReason, HistoryEntry } from '../machines/session.ts';
 
 /** What the fallback rules need from a workspace's settings. */
@@ -56,27 +57,14 @@ export function fallbackSettingsFor(
  * Latin, Greek and Cyrillic letters are dropped: in scripts like Devanagari or Japanese kana the combining marks
  * are vowels and voicing, part of the word, so they stay.
  */
-export function normalizeText(text: string): string {
-  let normalized = normalizedTexts.get(text);
-  if (normalized === undefined) {
-    normalized = text
-      .normalize('NFKD')
-      .replace(/[\u0300-\u036f]/g, '')
-      .toLowerCase()
-      .replace(/[^\p{L}\p{M}\p{N}]+/gu, ' ')
-      .trim();
-    if (normalizedTexts.size >= NORMALIZED_TEXTS_LIMIT) normalizedTexts.clear();
-    normalizedTexts.set(text, normalized);
-  }
-  return normalized;
-}
-
-/**
- * One turn normalizes the same texts many times over (the burst once per keyword, the configured keywords and
- * button ids, the history for loops, small talk): remembered, each is normalized once.
- */
-const normalizedTexts = new Map<string, string>();
-const NORMALIZED_TEXTS_LIMIT = 10_000;
+export const normalizeText: (text: string) => string = remembered(10_000, (text) =>
+  text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{M}\p{N}]+/gu, ' ')
+    .trim(),
+);
 
 const wordsOf = (text: string): string[] => {
   const normalized = normalizeText(text);

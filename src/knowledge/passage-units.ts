@@ -1,4 +1,5 @@
 import { wordsOf } from './query-words.ts';
+import { remembered } from './remembered.ts';
 
 /**
  * The smallest piece of a passage an answer quotes: a sentence, a list item, a table row, or a whole list or
@@ -53,19 +54,11 @@ const sentencesOf = (line: string): string[] =>
  * A passage's text (as the chunker writes it) cut into units; `hit` says which passage they belong to. The
  * same passages answer question after question: each is cut once, and its units are shared (frozen).
  */
-export function unitsOf(hit: number, text: string): readonly Unit[] {
-  const key = `${hit}\u0000${text}`;
-  let units = cutPassages.get(key);
-  if (units === undefined) {
-    units = Object.freeze(cutIntoUnits(hit, text).map((unit) => Object.freeze(unit)));
-    if (cutPassages.size >= CUT_PASSAGES_LIMIT) cutPassages.clear();
-    cutPassages.set(key, units);
-  }
-  return units;
-}
-
-const cutPassages = new Map<string, readonly Unit[]>();
-const CUT_PASSAGES_LIMIT = 5_000;
+export const unitsOf: (hit: number, text: string) => readonly Unit[] = remembered(
+  5_000,
+  (hit: number, text: string) => Object.freeze(cutIntoUnits(hit, text).map((unit) => Object.freeze(unit))),
+  (hit, text) => `${hit}\u0000${text}`,
+);
 
 function cutIntoUnits(hit: number, text: string): Unit[] {
   const units: Unit[] = [];

@@ -1,3 +1,5 @@
+import { remembered } from './remembered.ts';
+
 /**
  * Words that say how a customer asks, not what about: function words, greetings, politeness and question
  * scaffolding ("how much", "do you sell", "quisiera saber", "por favor") in English, Spanish and Portuguese,
@@ -70,13 +72,16 @@ const ACCENTS = /[\u0300-\u036f]/g;
 const PLAIN = /^[a-z0-9]*$/i;
 const fold = (word: string): string =>
   PLAIN.test(word) ? word : word.normalize('NFKD').replace(ACCENTS, '').normalize('NFC');
+const FOLDED_GROUPS = SYNONYM_GROUPS.map(({ facet, words }) => ({
+  facet,
+  words: words.split(' ').map((word) => ({ word, folded: fold(word) })),
+}));
 const FACET_WORDS = new Set(
-  SYNONYM_GROUPS.filter((group) => group.facet).flatMap((group) => group.words.split(' ').map(fold)),
+  FOLDED_GROUPS.filter((group) => group.facet).flatMap((group) => group.words.map((word) => word.folded)),
 );
 /** Each synonym, accent-free, to the group it belongs to (the first, should one be listed twice). */
 const SYNONYM_GROUP_OF = new Map<string, readonly { word: string; folded: string }[]>();
-for (const group of SYNONYM_GROUPS) {
-  const words = group.words.split(' ').map((word) => ({ word, folded: fold(word) }));
+for (const { words } of FOLDED_GROUPS) {
   for (const { folded } of words) if (!SYNONYM_GROUP_OF.has(folded)) SYNONYM_GROUP_OF.set(folded, words);
 }
 const typedWords = (text: string): string[] =>
@@ -91,23 +96,10 @@ const HYPHENATED = /(\p{L}+)-(\p{L}+)/gu;
  * The lowercase, accent-free words of a text, in order: letters and digits, everything else separates.
  * Hyphenated words also come joined ("Wi-Fi" gives wi, fi and wifi), as people write them both ways.
  */
-export function wordsOf(text: string): string[] {
-  let words = knownWords.get(text);
-  if (words === undefined) {
-    // Frozen: the array is shared by every later caller with the same text.
-    words = Object.freeze(typedWords(text.replace(HYPHENATED, '$1-$2 $1$2')).map(fold)) as string[];
-    if (knownWords.size >= KNOWN_WORDS_LIMIT) knownWords.clear();
-    knownWords.set(text, words);
-  }
-  return words;
-}
-
-/**
- * Every answer splits the same knowledge passages into words again (normalizing Unicode, folding accents):
- * remembered, that work is done once per text instead of once per reply.
- */
-const knownWords = new Map<string, string[]>();
-const KNOWN_WORDS_LIMIT = 50_000;
+export const wordsOf: (text: string) => string[] = remembered(
+  50_000,
+  (text) => Object.freeze(typedWords(text.replace(HYPHENATED, '$1-$2 $1$2')).map(fold)) as string[],
+);
 
 /**
  * What to search the knowledge base for in a customer's text: its subject words as typed (accents matter to
