@@ -35,6 +35,20 @@ describe('delivery statuses on the live event stream', () => {
     return response.json();
   }
 
+  /** A customer writes, Alice takes the session over and replies: the session's id, once it all settled. */
+  async function aliceReplies(waId: string, customerText: string, reply: string): Promise<string> {
+    const { sessionKey } = await gateway.customerSays('acme', ACME_NUMBER, waId, customerText);
+    const { id: sessionId } = await gateway.database.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('session_key', '=', sessionKey)
+      .executeTakeFirstOrThrow();
+    await call('POST', `/api/sessions/${sessionId}/takeover`);
+    await call('POST', `/api/sessions/${sessionId}/messages`, { text: reply });
+    await gateway.settle();
+    return sessionId;
+  }
+
   const statusOf = (stream: EventStreamClient, messageId: string, status: string) =>
     stream.next((event) => {
       if (event.event !== 'message.status') return false;
@@ -47,15 +61,7 @@ describe('delivery statuses on the live event stream', () => {
     let resumed: EventStreamClient | undefined;
     try {
       await stream.next((event) => event.event === 'ready');
-      const { sessionKey } = await gateway.customerSays('acme', ACME_NUMBER, '4915200000001', 'Hello?');
-      const { id: sessionId } = await gateway.database.db
-        .selectFrom('sessions')
-        .select('id')
-        .where('session_key', '=', sessionKey)
-        .executeTakeFirstOrThrow();
-      await call('POST', `/api/sessions/${sessionId}/takeover`);
-      await call('POST', `/api/sessions/${sessionId}/messages`, { text: 'Alice here, how can I help?' });
-      await gateway.settle();
+      const sessionId = await aliceReplies('4915200000001', 'Hello?', 'Alice here, how can I help?');
       const transcript = async () =>
         ((await call('GET', `/api/sessions/${sessionId}`)) as SessionView).transcript;
       const reply = (await transcript()).find((message) => message.text === 'Alice here, how can I help?')!;
@@ -108,15 +114,7 @@ describe('delivery statuses on the live event stream', () => {
     const stream = await openEventStream(gateway.baseUrl, ALICE);
     try {
       await stream.next((event) => event.event === 'ready');
-      const { sessionKey } = await gateway.customerSays('acme', ACME_NUMBER, '4915200000002', 'Hi');
-      const { id: sessionId } = await gateway.database.db
-        .selectFrom('sessions')
-        .select('id')
-        .where('session_key', '=', sessionKey)
-        .executeTakeFirstOrThrow();
-      await call('POST', `/api/sessions/${sessionId}/takeover`);
-      await call('POST', `/api/sessions/${sessionId}/messages`, { text: 'One moment' });
-      await gateway.settle();
+      const sessionId = await aliceReplies('4915200000002', 'Hi', 'One moment');
       const view = (await call('GET', `/api/sessions/${sessionId}`)) as SessionView;
       const reply = view.transcript.find((message) => message.text === 'One moment')!;
       const sent = JSON.parse((await statusOf(stream, reply.id, 'sent')).data);

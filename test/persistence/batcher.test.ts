@@ -9,6 +9,15 @@ async function submitAfterFirst<O>(batcher: Batcher<number, O>, [first, ...rest]
   return calls;
 }
 
+/** A promise the test resolves: holds the first batch open while the next calls queue. */
+function gate() {
+  let release: () => void = () => undefined;
+  const first = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return { first, release };
+}
+
 describe('Batcher', () => {
   it('runs the calls made together in one batch at once, and batches the calls made while it runs', async () => {
     const batches: number[][] = [];
@@ -47,10 +56,7 @@ describe('Batcher', () => {
 
   it('runs each call alone when the database refuses a batch, so only the bad call fails', async () => {
     const batches: number[][] = [];
-    let release: () => void = () => undefined;
-    const first = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { first, release } = gate();
     const batcher = new Batcher<number, number>({
       maxBatchSize: 10,
       run: async (inputs) => {
@@ -77,10 +83,7 @@ describe('Batcher', () => {
   it('fails the whole batch at once when the database did not answer it', async () => {
     for (const failure of [databaseError('57014'), databaseError('08006'), new Error('connection refused')]) {
       const batches: number[][] = [];
-      let release: () => void = () => undefined;
-      const first = new Promise<void>((resolve) => {
-        release = resolve;
-      });
+      const { first, release } = gate();
       const batcher = new Batcher<number, number>({
         maxBatchSize: 10,
         run: async (inputs) => {
